@@ -1,0 +1,3 @@
+module github.com/kclgo/mld
+
+go 1.26
