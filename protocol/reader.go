@@ -252,4 +252,3 @@ func decodeLine(line []byte, lb *lineBuffer) (m Message, leased bool, err error)
 	m, err = Decode(line)
 	return m, false, err
 }
-
