@@ -1,0 +1,115 @@
+package kcl
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kclgo/mld/protocol"
+)
+
+// Checkpointer records the shard's progress with the daemon, which stores
+// it in the lease table. After a restart or a lease move, processing resumes
+// just after the last checkpoint.
+//
+// A Checkpointer belongs to the callback it was passed to, like an
+// http.ResponseWriter: once that callback returns, every method returns
+// ErrCheckpointerClosed and writes nothing. During the callback it may be
+// used from several goroutines; calls are serialized, each one writing its
+// request and reading the daemon's reply before the next starts.
+//
+// Throttling and dependency failures are retried with backoff (see
+// CheckpointRetries) before an error is returned.
+type Checkpointer struct {
+	s      *session
+	action string
+	mu     sync.Mutex // serializes calls
+	// shardEnd is set once a checkpoint at the latest position succeeded
+	// during shardEnded (or a 1.x shutdown TERMINATE): that is SHARD_END.
+	shardEnd bool
+	atEnd    bool // the action is a shard end
+	closed   bool // guarded by s.mu
+}
+
+// Checkpoint checkpoints at the latest position the daemon allows: the last
+// record of the current batch during ProcessRecords, the last record
+// delivered during ShutdownRequested, and the end of the shard (SHARD_END)
+// during ShardEnded.
+func (c *Checkpointer) Checkpoint(ctx context.Context) error {
+	return c.checkpoint(ctx, protocol.Checkpoint{})
+}
+
+// CheckpointSequence checkpoints at a sequence number: the record with it
+// and everything before it count as processed.
+func (c *Checkpointer) CheckpointSequence(ctx context.Context, sequenceNumber string) error {
+	return c.checkpoint(ctx, protocol.Checkpoint{SequenceNumber: protocol.Some(sequenceNumber)})
+}
+
+// CheckpointSubSequence checkpoints at a user record within a KPL-aggregated
+// Kinesis record.
+func (c *Checkpointer) CheckpointSubSequence(ctx context.Context, sequenceNumber string, subSequenceNumber int64) error {
+	return c.checkpoint(ctx, protocol.Checkpoint{
+		SequenceNumber:    protocol.Some(sequenceNumber),
+		SubSequenceNumber: protocol.Some(subSequenceNumber),
+	})
+}
+
+// CheckpointRecord checkpoints at r, including its sub-sequence number.
+func (c *Checkpointer) CheckpointRecord(ctx context.Context, r Record) error {
+	return c.CheckpointSubSequence(ctx, r.SequenceNumber, r.SubSequenceNumber)
+}
+
+func (c *Checkpointer) checkpoint(ctx context.Context, req protocol.Checkpoint) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cfg := c.s.cfg
+	backoff := cfg.cpBackoff
+	for attempt := 1; ; attempt++ {
+		err := c.s.exchangeCheckpoint(ctx, c, req)
+		if ce, ok := err.(*CheckpointError); ok {
+			ce.Attempts = attempt
+		}
+		if err == nil {
+			if c.atEnd && !req.SequenceNumber.Valid {
+				c.shardEnd = true
+			}
+			return nil
+		}
+		if !IsRetryable(err) || attempt >= cfg.cpAttempts {
+			return err
+		}
+		c.s.log.Warn("checkpoint failed; retrying", "position", position(req), "error", err, "attempt", attempt, "backoff", backoff)
+		if !sleep(ctx, backoff) {
+			return err
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// position describes a checkpoint request for messages.
+func position(req protocol.Checkpoint) string {
+	if !req.SequenceNumber.Valid {
+		return "latest"
+	}
+	if !req.SubSequenceNumber.Valid {
+		return req.SequenceNumber.V
+	}
+	return req.SequenceNumber.V + "/" + strconv.FormatInt(req.SubSequenceNumber.V, 10)
+}
+
+// sleep waits for d or until ctx is done, reporting whether it waited the
+// whole time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

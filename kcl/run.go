@@ -1,0 +1,668 @@
+package kcl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/kclgo/mld/protocol"
+)
+
+// Run serves one shard: it reads the daemon's messages from r, calls the
+// processor that factory returns, and writes statuses and checkpoints to w.
+// It returns nil when r reaches EOF, which is how the daemon ends a child.
+// It never touches the process: Main wires stdin, stdout, signals and the
+// exit status around it, and tests (see package kcltest) call it directly.
+//
+// Every action gets exactly one status, written once its callback returned
+// nil, except when the failure policy ends the session. By default a
+// callback that returns an error or panics is logged (with the stack for a
+// panic) and Run returns a *CallbackError without a status. Main then exits
+// non-zero; the daemon treats that as a failed child and stops the worker,
+// every shard of it, and after a restart the shard is read again from its
+// last checkpoint. Nothing is skipped: delivery is at least once. See
+// RetryCallbacks and SkipFailed for the alternatives.
+//
+// A line that is not a message (not JSON, or no action) ends the session
+// with a *ProtocolError and no status. A message with an unknown action is
+// logged and acknowledged with a status for that action.
+//
+// When r ends while a callback runs, the callback's context is cancelled
+// after the EOFGrace period, and Run returns nil after the same time again
+// even if the callback has not returned. If ctx is cancelled, Run returns
+// ctx.Err() once any running callback returns (or after the grace periods).
+// Run does not close r or w; a goroutine blocked reading r ends when r
+// does.
+func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ...Option) error {
+	if factory == nil {
+		return errors.New("kcl: Run: nil factory")
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return err
+	}
+	s := &session{
+		cfg:     cfg,
+		factory: factory,
+		r:       protocol.NewReader(r),
+		w:       protocol.NewWriter(w),
+		in:      make(chan inbound),
+		stop:    make(chan struct{}),
+		idle:    make(chan struct{}, 1),
+		log:     cfg.logger,
+	}
+	if cfg.maxLineSize > 0 {
+		s.r.SetMaxLineSize(cfg.maxLineSize)
+	}
+	go s.readLoop()
+	defer close(s.stop)
+	return s.serve(ctx)
+}
+
+type inbound struct {
+	m   protocol.Message
+	err error
+}
+
+type session struct {
+	cfg     *config
+	factory Factory
+	r       *protocol.Reader
+	w       *protocol.Writer
+	wmu     sync.Mutex
+	in      chan inbound
+	stop    chan struct{}
+	idle    chan struct{} // a checkpoint finished
+	log     *slog.Logger
+	proc    Processor
+	shardID string
+	records []Record
+
+	mu        sync.Mutex
+	waiter    chan inbound // a checkpoint waiting for the daemon's reply
+	pending   []inbound    // input read while a callback ran, not yet used
+	inflight  bool         // a checkpoint exchange is under way
+	abandoned int          // replies still due for checkpoints that stopped waiting
+	ended     error        // why the input ended, once it did
+	desync    error        // why the conversation is out of step, if it is
+}
+
+// errStop ends serve without an error: the input ended during a callback.
+var errStop = errors.New("kcl: input ended")
+
+// readLoop reads messages for the whole session. Reading ahead is safe
+// because the daemon sends nothing unasked: the next line is either the
+// answer to what the child just wrote, or EOF, which must be seen even
+// while a callback runs.
+func (s *session) readLoop() {
+	for {
+		m, err := s.r.Read()
+		select {
+		case s.in <- inbound{m, err}:
+		case <-s.stop:
+			return
+		}
+		if err != nil && inputEnded(err) {
+			return
+		}
+	}
+}
+
+// inputEnded reports whether a Read error ends the input, as opposed to a
+// line that did not decode.
+func inputEnded(err error) bool {
+	return !errors.Is(err, protocol.ErrMalformed) && !errors.Is(err, protocol.ErrUnknownAction) &&
+		!errors.Is(err, protocol.ErrLineTooLong)
+}
+
+func (s *session) serve(ctx context.Context) error {
+	for {
+		in, ok := s.next()
+		if !ok {
+			select {
+			case in = <-s.in:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if in.err != nil {
+			var unknown *protocol.UnknownActionError
+			switch {
+			case errors.As(in.err, &unknown):
+				s.log.Warn("unknown action from the daemon; acknowledging it", "action", unknown.Action)
+				if err := s.status(unknown.Action); err != nil {
+					return err
+				}
+				continue
+			case inputEnded(in.err):
+				return s.endOfInput(in.err)
+			default:
+				s.log.Error("cannot read the daemon's message; exiting without a status", "error", in.err)
+				return &ProtocolError{Err: in.err}
+			}
+		}
+		if err := s.handle(ctx, in.m); err != nil {
+			if err == errStop {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// next takes the oldest input read ahead during a callback, or the end of
+// input once everything before it was used.
+func (s *session) next() (inbound, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.pending) > 0 {
+		in := s.pending[0]
+		s.pending = s.pending[1:]
+		return in, true
+	}
+	if s.ended != nil {
+		return inbound{err: s.ended}, true
+	}
+	return inbound{}, false
+}
+
+// endOfInput turns the end of the daemon's input into Run's result: EOF is
+// the normal end of a child.
+func (s *session) endOfInput(err error) error {
+	switch {
+	case errors.Is(err, io.EOF):
+		s.log.Debug("stdin closed; exiting")
+		return nil
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		s.log.Warn("stdin closed in the middle of a line; exiting")
+		return nil
+	}
+	return fmt.Errorf("kcl: reading from the daemon: %w", err)
+}
+
+func (s *session) handle(ctx context.Context, m protocol.Message) error {
+	switch m := m.(type) {
+	case protocol.Initialize:
+		return s.initialize(ctx, m)
+	case protocol.ProcessRecords:
+		defer s.r.Release(m)
+		return s.processRecords(ctx, m)
+	case protocol.LeaseLost:
+		return s.leaseLost(ctx, m.Action())
+	case protocol.ShardEnded:
+		return s.shardEnded(ctx, m.Action())
+	case protocol.ShutdownRequested:
+		return s.shutdownRequested(ctx)
+	case protocol.Shutdown:
+		switch m.Reason {
+		case protocol.ReasonTerminate, "SHARD_END": // "SHARD_END" is from KCL 2.0.x
+			return s.shardEnded(ctx, m.Action())
+		case protocol.ReasonZombie, "LEASE_LOST":
+			return s.leaseLost(ctx, m.Action())
+		default:
+			// No checkpoint is the safe reading of an unknown reason.
+			s.log.Warn("unknown shutdown reason; handling it as a lost lease", "reason", m.Reason)
+			return s.leaseLost(ctx, m.Action())
+		}
+	case protocol.CheckpointReply:
+		s.mu.Lock()
+		late := s.abandoned > 0
+		if late {
+			s.abandoned--
+		}
+		s.mu.Unlock()
+		if !late {
+			s.log.Warn("checkpoint reply with no checkpoint pending; ignored", "reply", m)
+		}
+		return nil
+	default:
+		s.log.Warn("message the daemon does not send; ignored", "action", m.Action())
+		return nil
+	}
+}
+
+// ensureProcessor creates the processor if initialize did not.
+func (s *session) ensureProcessor(ctx context.Context) error {
+	if s.proc != nil {
+		return nil
+	}
+	s.log.Warn("no initialize before the first action; creating the processor for an unknown shard")
+	return s.create(ctx)
+}
+
+func (s *session) create(ctx context.Context) error {
+	p, err := s.safeFactory()
+	if err == nil && p == nil {
+		err = errors.New("factory returned a nil Processor")
+	}
+	if err != nil {
+		err = &CallbackError{ShardID: s.shardID, Action: protocol.ActionInitialize, Attempts: 1, Err: err}
+		s.logFatal(err)
+		return err
+	}
+	s.proc = p
+	return nil
+}
+
+func (s *session) safeFactory() (p Processor, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return s.factory(s.shardID)
+}
+
+func (s *session) initialize(ctx context.Context, m protocol.Initialize) error {
+	if s.proc == nil {
+		s.shardID = m.ShardID
+		s.log = s.log.With("shard", m.ShardID)
+		if err := s.create(ctx); err != nil {
+			return err
+		}
+	}
+	in := InitializeInput{ShardID: m.ShardID, SequenceNumber: m.SequenceNumber.V, SubSequenceNumber: m.SubSequenceNumber.V}
+	var call func(context.Context) error
+	if h, ok := s.proc.(Initializer); ok {
+		call = func(ctx context.Context) error { return h.Initialize(ctx, in) }
+	}
+	return s.exchange(ctx, m.Action(), nil, nil, func(ctx context.Context) error {
+		return s.attempt(ctx, m.Action(), nil, call)
+	})
+}
+
+func (s *session) processRecords(ctx context.Context, m protocol.ProcessRecords) error {
+	if err := s.ensureProcessor(ctx); err != nil {
+		return err
+	}
+	s.records = s.records[:0]
+	for i := range m.Records {
+		r := &m.Records[i]
+		rec := Record{
+			Data:              r.Data,
+			PartitionKey:      r.PartitionKey,
+			SequenceNumber:    r.SequenceNumber,
+			SubSequenceNumber: r.SubSequenceNumber.V,
+		}
+		if r.ApproximateArrivalTimestamp.Valid {
+			rec.ApproximateArrivalTimestamp = time.UnixMilli(r.ApproximateArrivalTimestamp.V)
+		}
+		s.records = append(s.records, rec)
+	}
+	in := ProcessRecordsInput{ShardID: s.shardID, Records: s.records, MillisBehindLatest: -1}
+	if m.MillisBehindLatest.Valid {
+		in.MillisBehindLatest = m.MillisBehindLatest.V
+	}
+	cp := s.newCheckpointer(m.Action())
+	defer clear(s.records) // drop references to the batch's memory
+	return s.exchange(ctx, m.Action(), in.Records, cp, func(ctx context.Context) error {
+		return s.attempt(ctx, m.Action(), in.Records, func(ctx context.Context) error {
+			return s.proc.ProcessRecords(ctx, in, cp)
+		})
+	})
+}
+
+func (s *session) leaseLost(ctx context.Context, action string) error {
+	if err := s.ensureProcessor(ctx); err != nil {
+		return err
+	}
+	var call func(context.Context) error
+	if h, ok := s.proc.(LeaseLostHandler); ok {
+		in := LeaseLostInput{ShardID: s.shardID}
+		call = func(ctx context.Context) error { return h.LeaseLost(ctx, in) }
+	}
+	return s.exchange(ctx, action, nil, nil, func(ctx context.Context) error {
+		return s.attempt(ctx, action, nil, call)
+	})
+}
+
+func (s *session) shutdownRequested(ctx context.Context) error {
+	if err := s.ensureProcessor(ctx); err != nil {
+		return err
+	}
+	action := protocol.ActionShutdownRequested
+	cp := s.newCheckpointer(action)
+	var call func(context.Context) error
+	if h, ok := s.proc.(ShutdownRequestedHandler); ok {
+		in := ShutdownRequestedInput{ShardID: s.shardID}
+		call = func(ctx context.Context) error { return h.ShutdownRequested(ctx, in, cp) }
+	}
+	return s.exchange(ctx, action, nil, cp, func(ctx context.Context) error {
+		return s.attempt(ctx, action, nil, call)
+	})
+}
+
+// shardEnded handles the end of a shard. The daemon requires a SHARD_END
+// checkpoint before the status; without one the shard is never finished and
+// its children never start (spec §3.3), so the SDK makes it if the processor
+// did not.
+func (s *session) shardEnded(ctx context.Context, action string) error {
+	if err := s.ensureProcessor(ctx); err != nil {
+		return err
+	}
+	cp := s.newCheckpointer(action)
+	cp.atEnd = true
+	var call func(context.Context) error
+	if h, ok := s.proc.(ShardEndedHandler); ok {
+		in := ShardEndedInput{ShardID: s.shardID}
+		call = func(ctx context.Context) error { return h.ShardEnded(ctx, in, cp) }
+	}
+	return s.exchange(ctx, action, nil, cp, func(ctx context.Context) error {
+		if err := s.attempt(ctx, action, nil, call); err != nil {
+			return err
+		}
+		cp.mu.Lock()
+		done := cp.shardEnd
+		cp.mu.Unlock()
+		if done {
+			return nil
+		}
+		if err := cp.Checkpoint(ctx); err != nil {
+			return &CallbackError{ShardID: s.shardID, Action: action, Attempts: 1,
+				Err: fmt.Errorf("checkpoint at SHARD_END, required before the daemon can finish the shard and start its children: %w", err)}
+		}
+		return nil
+	})
+}
+
+func (s *session) newCheckpointer(action string) *Checkpointer {
+	return &Checkpointer{s: s, action: action}
+}
+
+// attempt applies the failure policy to one callback; a nil call stands for
+// a callback the processor does not implement.
+func (s *session) attempt(ctx context.Context, action string, batch []Record, call func(context.Context) error) error {
+	if call == nil {
+		return nil
+	}
+	backoff := s.cfg.cbBackoff
+	var err error
+	attempts := 0
+	for attempts < s.cfg.cbAttempts {
+		if attempts > 0 {
+			s.log.Warn("callback failed; retrying", "action", action, "attempt", attempts, "error", err, "backoff", backoff)
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff = min(2*backoff, maxBackoff)
+		}
+		attempts++
+		err = s.safeCall(ctx, call)
+		if err == nil {
+			return nil
+		}
+	}
+	if s.cfg.skip != nil && ctx.Err() == nil {
+		f := &Failure{ShardID: s.shardID, Action: action, Err: err, Attempts: attempts, Records: batch}
+		rerr := s.safeCall(ctx, func(ctx context.Context) error { return s.cfg.skip(ctx, f) })
+		if rerr == nil {
+			s.log.Warn("callback failed; reported and skipped", "action", action, "attempts", attempts, "error", err, "records", len(batch))
+			return nil
+		}
+		err = fmt.Errorf("%w (and SkipFailed's report failed: %v)", err, rerr)
+	}
+	return &CallbackError{ShardID: s.shardID, Action: action, Attempts: attempts, Err: err}
+}
+
+// safeCall runs call, turning a panic into a *PanicError, with a deadline if
+// CallbackTimeout is set.
+func (s *session) safeCall(ctx context.Context, call func(context.Context) error) (err error) {
+	if s.cfg.callbackTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.callbackTimeout)
+		defer cancel()
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return call(ctx)
+}
+
+// exchange runs fn for one action while serving the daemon's input, then
+// answers the action with a status unless fn failed.
+func (s *session) exchange(ctx context.Context, action string, batch []Record, cp *Checkpointer, fn func(context.Context) error) error {
+	err, done := s.invoke(ctx, fn)
+	if cp != nil {
+		s.closeCheckpointer(cp)
+	}
+	s.mu.Lock()
+	ended, desync := s.ended, s.desync
+	s.mu.Unlock()
+	switch {
+	case ended != nil && !done:
+		s.log.Warn("callback still running after the daemon closed stdin; abandoned", "action", action)
+		return errStop
+	case ended != nil && err != nil:
+		s.log.Warn("callback failed after the daemon closed stdin", "action", action, "error", err)
+		return errStop
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case desync != nil:
+		err = &ProtocolError{Err: desync}
+		s.log.Error("conversation with the daemon is out of step; exiting without a status", "action", action, "error", desync)
+		return err
+	case err != nil:
+		s.logFatal(err)
+		return err
+	}
+	if err := s.status(action); err != nil {
+		if ended != nil {
+			return errStop // nobody is listening any more
+		}
+		return err
+	}
+	return nil
+}
+
+// invoke runs fn on its own goroutine and, until it returns, routes the
+// daemon's input: checkpoint replies go to the waiting checkpoint, and the
+// end of input starts the grace periods. done is false if fn was abandoned.
+func (s *session) invoke(ctx context.Context, fn func(context.Context) error) (err error, done bool) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	result := make(chan error, 1)
+	go func() { result <- fn(cctx) }()
+	var grace *time.Timer
+	var graceC <-chan time.Time
+	cancelled := false
+	startGrace := func() {
+		if grace == nil {
+			grace = time.NewTimer(s.cfg.eofGrace)
+			graceC = grace.C
+		}
+	}
+	defer func() {
+		if grace != nil {
+			grace.Stop()
+		}
+	}()
+	ctxDone := ctx.Done()
+	for {
+		select {
+		case err := <-result:
+			return err, true
+		case in := <-s.in:
+			if s.route(in) {
+				startGrace()
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			startGrace()
+		case <-graceC:
+			if cancelled {
+				return nil, false
+			}
+			cancel()
+			cancelled = true
+			grace.Reset(s.cfg.eofGrace)
+		}
+	}
+}
+
+// route delivers input that arrives while a callback runs, and reports
+// whether the input has ended.
+func (s *session) route(in inbound) (ended bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.err != nil && inputEnded(in.err) {
+		s.ended = in.err
+		if s.waiter != nil {
+			s.waiter <- in
+			s.waiter = nil
+		}
+		return true
+	}
+	if s.waiter != nil {
+		s.waiter <- in
+		s.waiter = nil
+		return false
+	}
+	if _, ok := in.m.(protocol.CheckpointReply); ok && s.abandoned > 0 {
+		s.abandoned--
+		return false
+	}
+	// The daemon waits for the status before it sends the next action, so
+	// this is input written ahead of time (a replayed session, say): keep it
+	// for when it is due.
+	s.pending = append(s.pending, in)
+	return false
+}
+
+// closeCheckpointer ends cp's window, first letting a checkpoint already
+// under way on another goroutine get its reply.
+func (s *session) closeCheckpointer(cp *Checkpointer) {
+	for {
+		s.mu.Lock()
+		cp.closed = true
+		busy := s.inflight && s.ended == nil
+		s.mu.Unlock()
+		if !busy {
+			return
+		}
+		select {
+		case in := <-s.in:
+			s.route(in)
+		case <-s.idle:
+		}
+	}
+}
+
+// exchangeCheckpoint writes one checkpoint request and waits for the reply.
+func (s *session) exchangeCheckpoint(ctx context.Context, cp *Checkpointer, req protocol.Checkpoint) error {
+	s.mu.Lock()
+	switch {
+	case cp.closed:
+		s.mu.Unlock()
+		return ErrCheckpointerClosed
+	case s.desync != nil:
+		s.mu.Unlock()
+		return fmt.Errorf("%w: %v", ErrUnexpectedReply, s.desync)
+	case s.ended != nil && len(s.pending) == 0:
+		s.mu.Unlock()
+		return ErrDaemonGone
+	}
+	reply := make(chan inbound, 1)
+	s.waiter, s.inflight = reply, true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inflight = false
+		s.mu.Unlock()
+		select {
+		case s.idle <- struct{}{}:
+		default:
+		}
+	}()
+
+	if err := s.write(req); err != nil {
+		s.mu.Lock()
+		if s.waiter == reply {
+			s.waiter = nil
+		}
+		s.mu.Unlock()
+		return fmt.Errorf("kcl: writing checkpoint: %w", err)
+	}
+	s.mu.Lock()
+	if len(s.pending) > 0 && s.waiter == reply { // the reply was read ahead
+		s.waiter = nil
+		reply <- s.pending[0]
+		s.pending = s.pending[1:]
+	}
+	s.mu.Unlock()
+	var in inbound
+	select {
+	case in = <-reply:
+	case <-ctx.Done():
+		s.mu.Lock()
+		if s.waiter == reply {
+			s.waiter = nil
+			s.abandoned++
+			s.mu.Unlock()
+			return ctx.Err()
+		}
+		s.mu.Unlock()
+		in = <-reply // delivered while giving up
+	}
+	if in.err != nil {
+		if inputEnded(in.err) {
+			return ErrDaemonGone
+		}
+		return fmt.Errorf("%w: %v", ErrUnexpectedReply, in.err)
+	}
+	rep, ok := in.m.(protocol.CheckpointReply)
+	if !ok || rep.SequenceNumber != req.SequenceNumber || (req.SequenceNumber.Valid && rep.SubSequenceNumber != req.SubSequenceNumber) {
+		err := fmt.Errorf("%w: sent checkpoint at %s, got %s", ErrUnexpectedReply, position(req), describe(in.m))
+		s.mu.Lock()
+		if s.desync == nil {
+			s.desync = err
+		}
+		s.mu.Unlock()
+		return err
+	}
+	if rep.Error.Valid {
+		return &CheckpointError{Exception: rep.Error.V, Position: position(req)}
+	}
+	s.log.Debug("checkpointed", "position", position(req))
+	return nil
+}
+
+func describe(m protocol.Message) string {
+	if rep, ok := m.(protocol.CheckpointReply); ok {
+		return "a reply for " + position(protocol.Checkpoint{SequenceNumber: rep.SequenceNumber, SubSequenceNumber: rep.SubSequenceNumber})
+	}
+	return m.Action()
+}
+
+func (s *session) status(action string) error {
+	if err := s.write(protocol.Status{ResponseFor: action}); err != nil {
+		return fmt.Errorf("kcl: writing status for %s: %w", action, err)
+	}
+	return nil
+}
+
+func (s *session) write(m protocol.Message) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.w.Write(m)
+}
+
+// logFatal reports a failure that ends the session.
+func (s *session) logFatal(err error) {
+	args := []any{"error", err}
+	var ce *CallbackError
+	if errors.As(err, &ce) {
+		args = append(args, "action", ce.Action, "attempts", ce.Attempts)
+	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		args = append(args, "stack", string(pe.Stack))
+	}
+	s.log.Error("callback failed; exiting without a status: the daemon stops this worker, and after a restart the shard is read again from its last checkpoint", args...)
+}
