@@ -52,9 +52,12 @@ func binary(t *testing.T) string {
 		if built.dir, built.err = os.MkdirTemp("", "sample-processor-test-"); built.err != nil {
 			return
 		}
+		// go test puts its own GOROOT/bin first on PATH, so this is the
+		// toolchain running the tests.
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			built.err = err
+			return
 		}
 		built.path = filepath.Join(built.dir, "sample-processor")
 		args := []string{"build", "-o", built.path}
