@@ -340,7 +340,9 @@ func (s *session) shutdownRequested(ctx context.Context) error {
 // shardEnded handles the end of a shard. The daemon requires a SHARD_END
 // checkpoint before the status; without one the shard is never finished and
 // its children never start (spec §3.3), so the SDK makes it if the processor
-// did not.
+// did not. If that checkpoint fails, the child exits without a status (the
+// daemon restarts the worker and the shard's end is delivered again), except
+// for ErrShutdown: the lease is then someone else's, and the status is sent.
 func (s *session) shardEnded(ctx context.Context, action string) error {
 	if err := s.ensureProcessor(ctx); err != nil {
 		return err
@@ -362,7 +364,15 @@ func (s *session) shardEnded(ctx context.Context, action string) error {
 		if done {
 			return nil
 		}
-		if err := cp.Checkpoint(ctx); err != nil {
+		err := cp.Checkpoint(ctx)
+		if errors.Is(err, ErrShutdown) {
+			// The lease already moved to another worker, which reads the
+			// shard's end again and checkpoints it. Exiting would only stop
+			// every other shard of this worker too.
+			s.log.Error("cannot checkpoint SHARD_END: this worker no longer holds the lease; acknowledging shardEnded and leaving the shard's end to its new owner", "action", action, "error", err)
+			return nil
+		}
+		if err != nil {
 			return &CallbackError{ShardID: s.shardID, Action: action, Attempts: 1,
 				Err: fmt.Errorf("checkpoint at SHARD_END, required before the daemon can finish the shard and start its children: %w", err)}
 		}
