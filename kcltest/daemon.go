@@ -59,6 +59,9 @@ type Daemon struct {
 	exit chan struct{} // closed when the child has exited
 	cmd  *exec.Cmd
 
+	drainOnce sync.Once
+	drained   chan struct{} // closed once stdout was read to EOF after Close
+
 	mu         sync.Mutex
 	exitErr    error
 	stderr     bytes.Buffer
@@ -173,7 +176,7 @@ func StartCommand(t testing.TB, cmd *exec.Cmd, opts ...Option) *Daemon {
 }
 
 func newDaemon(t testing.TB, opts []Option) *Daemon {
-	d := &Daemon{t: t, out: make(chan childLine), exit: make(chan struct{})}
+	d := &Daemon{t: t, out: make(chan childLine), exit: make(chan struct{}), drained: make(chan struct{})}
 	d.cfg.timeout = DefaultTimeout
 	for _, o := range opts {
 		o(&d.cfg)
@@ -283,13 +286,24 @@ func (d *Daemon) Send(m protocol.Message) (*Exchange, error) {
 		pr.Records = d.number(pr.Records)
 		m = pr
 	}
-	action := m.Action()
+	return d.send(m.Action(), m, protocol.Append(nil, m), nil)
+}
+
+// replyFunc supplies a scripted reply line for a checkpoint request, or
+// reports false to let the daemon answer by its rules.
+type replyFunc func(req protocol.Checkpoint) (line []byte, ok bool)
+
+// send runs one exchange: it writes line, which is m's wire form (m is nil
+// for a line the daemon has no message for), as is, then serves the child
+// until its status for action. Checkpoint requests are answered by reply
+// when it has a line, otherwise by the daemon's rules.
+func (d *Daemon) send(action string, m protocol.Message, line []byte, reply replyFunc) (*Exchange, error) {
 	x := &Exchange{Action: action}
 	mark := d.mark()
 	defer func() { x.Lines = d.since(mark) }()
 
 	d.begin(m)
-	if err := d.writeLine(m); err != nil {
+	if err := d.writeRaw(line); err != nil {
 		return x, d.fail(action, "cannot write %s: %v", action, err)
 	}
 	for {
@@ -309,9 +323,21 @@ func (d *Daemon) Send(m protocol.Message) (*Exchange, error) {
 		}
 		switch msg := msg.(type) {
 		case protocol.Checkpoint:
-			reply := d.answer(action, msg)
-			x.Checkpoints = append(x.Checkpoints, CheckpointCall{Request: msg, Reply: reply})
-			if err := d.writeLine(reply); err != nil {
+			call := CheckpointCall{Request: msg}
+			out, scripted := []byte(nil), false
+			if reply != nil {
+				out, scripted = reply(msg)
+			}
+			if scripted {
+				if r, err := protocol.Decode(out); err == nil {
+					call.Reply, _ = r.(protocol.CheckpointReply)
+				}
+			} else {
+				call.Reply = d.answer(action, msg)
+				out = protocol.Append(nil, call.Reply)
+			}
+			x.Checkpoints = append(x.Checkpoints, call)
+			if err := d.writeRaw(out); err != nil {
 				return x, d.fail(action, "cannot write checkpoint reply: %v", err)
 			}
 		case protocol.Status:
@@ -412,9 +438,11 @@ type ExchangeError struct {
 
 func (e *ExchangeError) Error() string { return "kcltest: " + e.Action + ": " + e.Reason }
 
-func (d *Daemon) writeLine(m protocol.Message) error {
-	line := append(protocol.Append(nil, m), '\n')
-	d.record(Line{Text: string(line[:len(line)-1])})
+// writeRaw writes line and the line end to the child's stdin, and records
+// it.
+func (d *Daemon) writeRaw(line []byte) error {
+	d.record(Line{Text: string(line)})
+	line = append(line[:len(line):len(line)], '\n')
 	d.mu.Lock()
 	closed := d.stdinDone
 	d.mu.Unlock()
@@ -437,7 +465,8 @@ func (d *Daemon) writeLine(m protocol.Message) error {
 }
 
 // Close closes the child's stdin, as the daemon does after a terminal
-// action, and waits for the child to exit. It returns the child's result: the
+// action, and waits for the child to exit. What the child still writes to
+// stdout is drained into the transcript. It returns the child's result: the
 // error kcl.Run returned, or the process's exit error. It may be called more
 // than once.
 func (d *Daemon) Close() error {
@@ -447,19 +476,33 @@ func (d *Daemon) Close() error {
 		d.in.Close()
 	}
 	d.mu.Unlock()
-	// Drain stdout as the daemon does, so the child is never blocked writing.
-	go func() {
-		for range d.out {
-		}
-	}()
+	// Drain stdout as the daemon does, so the child is never blocked
+	// writing. The daemon logs what it drains; the transcript keeps it.
+	d.drainOnce.Do(func() { go d.drain() })
+	timeout := time.After(d.cfg.timeout)
 	select {
 	case <-d.exit:
-	case <-time.After(d.cfg.timeout):
+	case <-timeout:
 		return fmt.Errorf("kcltest: the child did not exit within %v of stdin closing", d.cfg.timeout)
+	}
+	select {
+	case <-d.drained:
+	case <-timeout:
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.exitErr
+}
+
+// drain reads the child's stdout to EOF once stdin is closed, recording
+// each line.
+func (d *Daemon) drain() {
+	defer close(d.drained)
+	for cl := range d.out {
+		if cl.err == nil {
+			d.record(Line{FromChild: true, Text: cl.text})
+		}
+	}
 }
 
 // Exited reports whether the child has exited, and its result.

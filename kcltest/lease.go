@@ -153,6 +153,13 @@ func (d *Daemon) perform(action string, req protocol.Checkpoint) string {
 	if exc, ok := d.popScript(); ok && exc != "" {
 		return exc
 	}
+	return d.store(req)
+}
+
+// store moves the lease's checkpoint to the position req asks for, if the
+// daemon's rules allow it, and otherwise returns the exception the daemon
+// reports.
+func (d *Daemon) store(req protocol.Checkpoint) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	target := d.largest
