@@ -336,6 +336,7 @@ func (d *Daemon) send(action string, m protocol.Message, line []byte, reply repl
 				call.Reply = d.answer(action, msg)
 				out = protocol.Append(nil, call.Reply)
 			}
+			d.replied(call.Reply)
 			x.Checkpoints = append(x.Checkpoints, call)
 			if err := d.writeRaw(out); err != nil {
 				return x, d.fail(action, "cannot write checkpoint reply: %v", err)

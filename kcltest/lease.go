@@ -74,6 +74,7 @@ type state struct {
 	largest     Position         // the largest permitted checkpoint
 	lastRecord  Position         // the last record delivered
 	delivered   bool
+	leaseGone   bool // a checkpoint was refused with ShutdownException
 	checkpoints []Position
 	nextSeq     int64
 }
@@ -122,10 +123,21 @@ func (d *Daemon) shardEnding() bool {
 	return d.largest == ShardEnd
 }
 
+// atShardEnd reports whether the shard's end was checkpointed, or need not
+// be because another worker holds the lease now and finishes the shard.
 func (d *Daemon) atShardEnd() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.checkpoint == ShardEnd
+	return d.checkpoint == ShardEnd || d.leaseGone
+}
+
+// replied notes what a checkpoint reply tells about the lease.
+func (d *Daemon) replied(r protocol.CheckpointReply) {
+	if r.Error.Valid && r.Error.V == "ShutdownException" {
+		d.mu.Lock()
+		d.leaseGone = true
+		d.mu.Unlock()
+	}
 }
 
 // answer performs a checkpoint request as the daemon would and returns the

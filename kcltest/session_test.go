@@ -12,6 +12,7 @@ import (
 
 	"github.com/kclgo/mld/kcl"
 	"github.com/kclgo/mld/kcltest"
+	"github.com/kclgo/mld/protocol"
 )
 
 const (
@@ -179,6 +180,21 @@ func TestReplayScriptedSuccessMovesCheckpoint(t *testing.T) {
 	}
 	if got := res.Lines[len(res.Lines)-1]; got != child(seStatus) {
 		t.Errorf("last line %v, want the shardEnded status", got)
+	}
+}
+
+func TestShardEndedAfterLeaseLost(t *testing.T) {
+	// A ShutdownException at the shard end means another worker holds the
+	// lease and finishes the shard: acknowledging without SHARD_END is then
+	// right, not a shard stuck forever.
+	d := kcltest.NewDaemon(t, factory(&latest{}), quiet())
+	d.Initialize("shardId-000000000000", "TRIM_HORIZON")
+	d.ReplyNext("ShutdownException")
+	if _, err := d.Send(protocol.ShardEnded{}); err != nil {
+		t.Errorf("ShardEnded after ShutdownException: %v", err)
+	}
+	if got := d.Checkpoint(); got == kcltest.ShardEnd {
+		t.Errorf("Checkpoint() = SHARD_END, want it unchanged")
 	}
 }
 
