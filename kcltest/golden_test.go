@@ -133,7 +133,11 @@ func TestGoldenDaemonLines(t *testing.T) {
 			text := strings.NewReplacer(`"partitionKey":null`, `"partitionKey":""`,
 				`"sequenceNumber":null,"approximateArrivalTimestamp"`, `"sequenceNumber":"","approximateArrivalTimestamp"`).Replace(l.Text)
 			if want := string(protocol.Append(nil, m)); text != want {
-				t.Errorf("%s: session line %d is not the daemon's form:\n file %s\n want %s", file, i+1, l.Text, want)
+				note := ""
+				if strings.Contains(l.Text, "\r") {
+					note = " (it ends in a carriage return: CRLF line endings?)"
+				}
+				t.Errorf("%s: session line %d is not the daemon's form%s:\n file %s\n want %s", file, i+1, note, l.Text, want)
 			}
 		}
 	}
