@@ -3,6 +3,7 @@ package kcl
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinels for the daemon's checkpoint exceptions. A failed checkpoint
@@ -110,6 +111,11 @@ type ProtocolError struct {
 	Err error
 }
 
-func (e *ProtocolError) Error() string { return "kcl: " + e.Err.Error() }
+func (e *ProtocolError) Error() string {
+	if msg := e.Err.Error(); strings.HasPrefix(msg, "kcl: ") {
+		return msg
+	}
+	return "kcl: " + e.Err.Error()
+}
 
 func (e *ProtocolError) Unwrap() error { return e.Err }

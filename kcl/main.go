@@ -2,6 +2,7 @@ package kcl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -59,6 +60,11 @@ func serveProcess(factory Factory, opts []Option) int {
 		}
 	}()
 	if err := Run(context.Background(), factory, os.Stdin, out, opts...); err != nil {
+		var ce *CallbackError
+		var pe *ProtocolError
+		if !errors.As(err, &ce) && !errors.As(err, &pe) { // Run logs only those
+			cfg.logger.Error("exiting", "error", err)
+		}
 		return 1
 	}
 	return 0

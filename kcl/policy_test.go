@@ -452,7 +452,6 @@ func TestCallbackTimeout(t *testing.T) {
 // returns nor panics. It must still follow the failure policy, not leave
 // the daemon waiting for a status forever.
 func TestCallbackGoexit(t *testing.T) {
-	t.Skip("BUG: a callback that calls runtime.Goexit hangs the session: invoke waits for a result that never comes")
 	p := kcl.ProcessorFunc(func(context.Context, kcl.ProcessRecordsInput, *kcl.Checkpointer) error {
 		runtime.Goexit()
 		return nil

@@ -417,7 +417,6 @@ func TestProcessInvalidOption(t *testing.T) {
 // TestProcessNilFactory: kcl.Main(nil) must say what is wrong, not exit
 // with nothing on stderr.
 func TestProcessNilFactory(t *testing.T) {
-	t.Skip("BUG: kcl.Main(nil) exits 1 with nothing on stderr: Run's \"nil factory\" error is never logged")
 	p := startRaw(t, "nil-factory")
 	p.close()
 	if rest := p.rest(); len(rest) != 0 {
@@ -434,7 +433,6 @@ func TestProcessNilFactory(t *testing.T) {
 // TestProcessStdoutClosed: the child cannot write its status (the daemon's
 // end of stdout is gone). It exits non-zero and says why on stderr.
 func TestProcessStdoutClosed(t *testing.T) {
-	t.Skip("BUG: Main exits 1 with nothing on stderr when Run fails to write a status: Run's error is never logged")
 	p := startRaw(t, "plain")
 	p.stdout.Close()
 	p.send(initLine)

@@ -82,6 +82,9 @@ type session struct {
 	proc    Processor
 	shardID string
 	records []Record
+	// leftRunning is set once a callback was left running after the input
+	// ended: its batch must not be cleared or released under it.
+	leftRunning bool
 
 	mu        sync.Mutex
 	waiter    chan inbound // a checkpoint waiting for the daemon's reply
@@ -190,8 +193,11 @@ func (s *session) handle(ctx context.Context, m protocol.Message) error {
 	case protocol.Initialize:
 		return s.initialize(ctx, m)
 	case protocol.ProcessRecords:
-		defer s.r.Release(m)
-		return s.processRecords(ctx, m)
+		err := s.processRecords(ctx, m)
+		if !s.leftRunning {
+			s.r.Release(m)
+		}
+		return err
 	case protocol.LeaseLost:
 		return s.leaseLost(ctx, m.Action())
 	case protocol.ShardEnded:
@@ -299,12 +305,17 @@ func (s *session) processRecords(ctx context.Context, m protocol.ProcessRecords)
 		in.MillisBehindLatest = m.MillisBehindLatest.V
 	}
 	cp := s.newCheckpointer(m.Action())
-	defer clear(s.records) // drop references to the batch's memory
-	return s.exchange(ctx, m.Action(), in.Records, cp, func(ctx context.Context) error {
+	err := s.exchange(ctx, m.Action(), in.Records, cp, func(ctx context.Context) error {
 		return s.attempt(ctx, m.Action(), in.Records, func(ctx context.Context) error {
 			return s.proc.ProcessRecords(ctx, in, cp)
 		})
 	})
+	if s.leftRunning {
+		s.records = nil // the callback may still read its batch
+		return err
+	}
+	clear(s.records) // drop references to the batch's memory
+	return err
 }
 
 func (s *session) leaseLost(ctx context.Context, action string) error {
@@ -438,7 +449,7 @@ func (s *session) safeCall(ctx context.Context, call func(context.Context) error
 // exchange runs fn for one action while serving the daemon's input, then
 // answers the action with a status unless fn failed.
 func (s *session) exchange(ctx context.Context, action string, batch []Record, cp *Checkpointer, fn func(context.Context) error) error {
-	err, done := s.invoke(ctx, fn)
+	err, done := s.invoke(ctx, action, fn)
 	if cp != nil {
 		s.closeCheckpointer(cp)
 	}
@@ -447,6 +458,7 @@ func (s *session) exchange(ctx context.Context, action string, batch []Record, c
 	s.mu.Unlock()
 	switch {
 	case ended != nil && !done:
+		s.leftRunning = true
 		s.log.Warn("callback still running after the daemon closed stdin; abandoned", "action", action)
 		return errStop
 	case ended != nil && err != nil:
@@ -474,11 +486,22 @@ func (s *session) exchange(ctx context.Context, action string, batch []Record, c
 // invoke runs fn on its own goroutine and, until it returns, routes the
 // daemon's input: checkpoint replies go to the waiting checkpoint, and the
 // end of input starts the grace periods. done is false if fn was abandoned.
-func (s *session) invoke(ctx context.Context, fn func(context.Context) error) (err error, done bool) {
+func (s *session) invoke(ctx context.Context, action string, fn func(context.Context) error) (err error, done bool) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	result := make(chan error, 1)
-	go func() { result <- fn(cctx) }()
+	go func() {
+		returned := false
+		defer func() {
+			if !returned { // runtime.Goexit: neither a return nor a panic
+				result <- &CallbackError{ShardID: s.shardID, Action: action, Attempts: 1,
+					Err: errors.New("the callback called runtime.Goexit (t.FailNow, say) instead of returning")}
+			}
+		}()
+		err := fn(cctx)
+		returned = true
+		result <- err
+	}()
 	var grace *time.Timer
 	var graceC <-chan time.Time
 	cancelled := false
@@ -529,13 +552,15 @@ func (s *session) route(in inbound) (ended bool) {
 		}
 		return true
 	}
+	// The daemon answers in order: a reply still owed to a checkpoint that
+	// stopped waiting comes before any later checkpoint's.
+	if _, ok := in.m.(protocol.CheckpointReply); ok && s.abandoned > 0 {
+		s.abandoned--
+		return false
+	}
 	if s.waiter != nil {
 		s.waiter <- in
 		s.waiter = nil
-		return false
-	}
-	if _, ok := in.m.(protocol.CheckpointReply); ok && s.abandoned > 0 {
-		s.abandoned--
 		return false
 	}
 	// The daemon waits for the status before it sends the next action, so
@@ -574,6 +599,9 @@ func (s *session) exchangeCheckpoint(ctx context.Context, cp *Checkpointer, req 
 	case s.desync != nil:
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %v", ErrUnexpectedReply, s.desync)
+	case ctx.Err() != nil:
+		s.mu.Unlock()
+		return ctx.Err() // nothing written: the daemon records nothing
 	case s.ended != nil && len(s.pending) == 0:
 		s.mu.Unlock()
 		return ErrDaemonGone
@@ -620,15 +648,16 @@ func (s *session) exchangeCheckpoint(ctx context.Context, cp *Checkpointer, req 
 		s.mu.Unlock()
 		in = <-reply // delivered while giving up
 	}
-	if in.err != nil {
-		if inputEnded(in.err) {
-			return ErrDaemonGone
-		}
-		return fmt.Errorf("%w: %v", ErrUnexpectedReply, in.err)
+	if in.err != nil && inputEnded(in.err) {
+		return ErrDaemonGone
 	}
 	rep, ok := in.m.(protocol.CheckpointReply)
-	if !ok || rep.SequenceNumber != req.SequenceNumber || (req.SequenceNumber.Valid && rep.SubSequenceNumber != req.SubSequenceNumber) {
-		err := fmt.Errorf("%w: sent checkpoint at %s, got %s", ErrUnexpectedReply, position(req), describe(in.m))
+	if in.err != nil || !ok || rep.SequenceNumber != req.SequenceNumber || (req.SequenceNumber.Valid && rep.SubSequenceNumber != req.SubSequenceNumber) {
+		got := in.err
+		if got == nil {
+			got = errors.New(describe(in.m))
+		}
+		err := fmt.Errorf("%w: sent checkpoint at %s, got %v", ErrUnexpectedReply, position(req), got)
 		s.mu.Lock()
 		if s.desync == nil {
 			s.desync = err
