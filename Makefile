@@ -30,7 +30,7 @@ fuzz:
 
 ## demo: play a complete daemon session against the sample processor (no Java, no AWS)
 demo: build
-	$(BIN)/kcl play -- $(BIN)/sample-processor
+	$(BIN)/kcl play -- $(BIN)/sample-processor -checkpoint-every-records 5
 
 ## install: install the kcl command into GOBIN
 install:

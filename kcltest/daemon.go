@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/kclgo/mld/kcl"
@@ -20,6 +19,16 @@ import (
 // DefaultTimeout is how long a Daemon waits for any one line from the
 // child, and for the child to exit once stdin is closed.
 const DefaultTimeout = 10 * time.Second
+
+// TB is the part of testing.TB a Daemon uses: *testing.T and *testing.B
+// satisfy it. A program that plays the daemon outside a test (a demo, a
+// benchmark) passes its own, whose Fatal reports and exits.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
 
 // Option configures a Daemon.
 type Option func(*config)
@@ -52,7 +61,7 @@ func RunOptions(opts ...kcl.Option) Option {
 // closes the child's stdin and waits for it to exit, as the real daemon
 // does.
 type Daemon struct {
-	t    testing.TB
+	t    TB
 	cfg  config
 	in   io.WriteCloser
 	out  chan childLine
@@ -110,7 +119,7 @@ type CheckpointCall struct {
 // NewDaemon runs kcl.Run with factory in this process, connected to a new
 // Daemon through pipes. The session ends, if the test has not ended it, at
 // cleanup.
-func NewDaemon(t testing.TB, factory kcl.Factory, opts ...Option) *Daemon {
+func NewDaemon(t TB, factory kcl.Factory, opts ...Option) *Daemon {
 	t.Helper()
 	d := newDaemon(t, opts)
 	inR, inW := io.Pipe()
@@ -132,9 +141,9 @@ func NewDaemon(t testing.TB, factory kcl.Factory, opts ...Option) *Daemon {
 
 // StartCommand starts cmd as a child process speaking the protocol on its
 // stdin and stdout, as the real daemon starts executableName. Its stderr is
-// kept (see Stderr). The process is killed at cleanup if it is still
-// running.
-func StartCommand(t testing.TB, cmd *exec.Cmd, opts ...Option) *Daemon {
+// kept (see Stderr), and also copied to cmd.Stderr if that is set. The
+// process is killed at cleanup if it is still running.
+func StartCommand(t TB, cmd *exec.Cmd, opts ...Option) *Daemon {
 	t.Helper()
 	d := newDaemon(t, opts)
 	in, err := cmd.StdinPipe()
@@ -145,7 +154,11 @@ func StartCommand(t testing.TB, cmd *exec.Cmd, opts ...Option) *Daemon {
 	if err != nil {
 		t.Fatalf("kcltest: %v", err)
 	}
-	cmd.Stderr = lockedWriter{&d.mu, &d.stderr}
+	var stderr io.Writer = lockedWriter{&d.mu, &d.stderr}
+	if cmd.Stderr != nil {
+		stderr = io.MultiWriter(stderr, cmd.Stderr)
+	}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("kcltest: starting %s: %v", cmd.Path, err)
 	}
@@ -175,7 +188,7 @@ func StartCommand(t testing.TB, cmd *exec.Cmd, opts ...Option) *Daemon {
 	return d
 }
 
-func newDaemon(t testing.TB, opts []Option) *Daemon {
+func newDaemon(t TB, opts []Option) *Daemon {
 	d := &Daemon{t: t, out: make(chan childLine), exit: make(chan struct{}), drained: make(chan struct{})}
 	d.cfg.timeout = DefaultTimeout
 	for _, o := range opts {

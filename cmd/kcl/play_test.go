@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var _ = flag.Bool("update", false, "unused: no golden files in this package")
+
+// sample is the sample processor, built once for the package.
+var sample string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "kcl-play-test")
+	if err != nil {
+		panic(err)
+	}
+	sample = filepath.Join(dir, "sample-processor")
+	build := exec.Command("go", "build", "-o", sample, "github.com/kclgo/mld/cmd/sample-processor")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building the sample processor: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func play(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := run(append([]string{"play"}, args...), &out, &out)
+	return code, out.String()
+}
+
+func TestPlayGenerated(t *testing.T) {
+	for _, tc := range []struct {
+		end  string
+		want []string
+	}{
+		{"requested", []string{`{"action":"shutdownRequested"}`, `"responseFor":"leaseLost"`, "checkpoint now 4959"}},
+		{"shardEnded", []string{`"responseFor":"shardEnded"`, "checkpoint now SHARD_END"}},
+		{"leaseLost", []string{`"responseFor":"leaseLost"`}},
+	} {
+		t.Run(tc.end, func(t *testing.T) {
+			code, out := play(t, "-end", tc.end, "-batches", "2", "-records", "3", "--", sample, "-checkpoint-every-records", "3")
+			if code != 0 {
+				t.Fatalf("exit %d, want 0:\n%s", code, out)
+			}
+			want := append([]string{
+				`"error":"ThrottlingException"`, // the first checkpoint is throttled
+				`"records":[{"data":"`,
+				"child stderr | ",
+				"6 records in 2 batches delivered",
+			}, tc.want...)
+			for _, w := range want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestPlaySession(t *testing.T) {
+	code, out := play(t, "-session", "../../testdata/kpl-subsequence.txtar", "--", sample)
+	if code != 0 || !strings.Contains(out, "session played; child exit status 0") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestPlayBrokenChild(t *testing.T) {
+	// A child that exits at once never answers initialize.
+	code, out := play(t, "--", "true")
+	if code != 1 || !strings.Contains(out, "initialize: no status") {
+		t.Fatalf("exit %d, want 1 naming initialize:\n%s", code, out)
+	}
+}
+
+func TestPlayUsage(t *testing.T) {
+	for _, args := range [][]string{{}, {"-end", "never", "--", "true"}, {"-session", "/nonexistent", "--", "true"}} {
+		if code, out := play(t, args...); code != 2 {
+			t.Errorf("play %q: exit %d, want 2:\n%s", args, code, out)
+		}
+	}
+	var out bytes.Buffer
+	if code := run([]string{"bogus"}, &out, &out); code != 2 || !strings.Contains(out.String(), "unknown command") {
+		t.Errorf("kcl bogus: exit %d:\n%s", code, out.String())
+	}
+}
