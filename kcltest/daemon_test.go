@@ -59,3 +59,38 @@ func TestHangIsNamed(t *testing.T) {
 		t.Fatalf("Send = %v, want a stuck processRecords", err)
 	}
 }
+
+func TestLostLeaseStaysLost(t *testing.T) {
+	var errs []error
+	p := kcl.ProcessorFunc(func(ctx context.Context, in kcl.ProcessRecordsInput, cp *kcl.Checkpointer) error {
+		errs = append(errs, cp.Checkpoint(ctx))
+		return nil
+	})
+	d := kcltest.NewDaemon(t, factory(p))
+	d.Initialize("shardId-1", "TRIM_HORIZON")
+	d.ReplyNext("ShutdownException")
+	d.ProcessRecords(kcltest.Records("a")...)
+	d.ProcessRecords(kcltest.Records("b")...) // the real daemon keeps refusing
+	if len(errs) != 2 || !errors.Is(errs[0], kcl.ErrShutdown) || !errors.Is(errs[1], kcl.ErrShutdown) {
+		t.Fatalf("checkpoint errors = %v, want ErrShutdown twice", errs)
+	}
+	if cps := d.Checkpoints(); len(cps) != 0 {
+		t.Errorf("checkpoints = %v, want none", cps)
+	}
+}
+
+func TestSequenceNumbersArePredictable(t *testing.T) {
+	p := kcl.ProcessorFunc(func(ctx context.Context, in kcl.ProcessRecordsInput, cp *kcl.Checkpointer) error {
+		return cp.CheckpointRecord(ctx, in.Records[0])
+	})
+	d := kcltest.NewDaemon(t, factory(p))
+	d.Initialize("shardId-1", "TRIM_HORIZON")
+	d.ProcessRecords(kcltest.Records("a", "b")...)
+	want := kcltest.Position{SequenceNumber: kcltest.SequenceNumber(1)}
+	if got := d.Checkpoint(); got != want {
+		t.Errorf("checkpoint = %v, want %v", got, want)
+	}
+	if len(kcltest.SequenceNumber(1)) != 56 {
+		t.Errorf("SequenceNumber(1) = %q, want 56 digits", kcltest.SequenceNumber(1))
+	}
+}

@@ -165,6 +165,12 @@ func (d *Daemon) perform(action string, req protocol.Checkpoint) string {
 	if exc, ok := d.popScript(); ok && exc != "" {
 		return exc
 	}
+	d.mu.Lock()
+	gone := d.leaseGone
+	d.mu.Unlock()
+	if gone {
+		return "ShutdownException" // a lost lease stays lost
+	}
 	return d.store(req)
 }
 
@@ -210,6 +216,13 @@ func (d *Daemon) store(req protocol.Checkpoint) string {
 // 56-digit Kinesis sequence number.
 const seqPrefix = "4959033827149025660855969253836157109592157598913"
 
+// SequenceNumber returns the n-th sequence number (from 1) that a Daemon
+// gives the records it numbers, so that a test can name the positions it
+// expects: a realistic 56-digit Kinesis sequence number.
+func SequenceNumber(n int) string {
+	return fmt.Sprintf("%s%07d", seqPrefix, n)
+}
+
 func (d *Daemon) number(records []protocol.Record) []protocol.Record {
 	out := make([]protocol.Record, len(records))
 	copy(out, records)
@@ -219,7 +232,7 @@ func (d *Daemon) number(records []protocol.Record) []protocol.Record {
 		r := &out[i]
 		if r.SequenceNumber == "" {
 			d.nextSeq++
-			r.SequenceNumber = fmt.Sprintf("%s%07d", seqPrefix, d.nextSeq)
+			r.SequenceNumber = SequenceNumber(int(d.nextSeq))
 			if !r.SubSequenceNumber.Valid {
 				r.SubSequenceNumber = protocol.Some[int64](0)
 			}
