@@ -46,9 +46,8 @@ type Reader struct {
 // While a ProcessRecords points into it, it is leased and the Reader does
 // not write to it.
 type lineBuffer struct {
-	b       []byte
-	records []Record
-	strs    []byte
+	b []byte
+	batchScratch
 }
 
 // maxFree bounds how many released buffers a Reader keeps: one for the line
@@ -244,11 +243,4 @@ func isBlank(line []byte) bool {
 		}
 	}
 	return true
-}
-
-// decodeLine decodes a daemon line, using lb's scratch for a batch. leased
-// reports whether the result points into lb.
-func decodeLine(line []byte, lb *lineBuffer) (m Message, leased bool, err error) {
-	m, err = Decode(line)
-	return m, false, err
 }
