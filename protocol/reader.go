@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"bytes"
-
 	"fmt"
 	"io"
 	"sync"
@@ -15,6 +14,14 @@ import (
 const DefaultMaxLineSize = 256 << 20
 
 const initialBufferSize = 64 << 10
+
+// longChunk is the largest piece in which readLong reads a line that does
+// not fit in the current buffer.
+const longChunk = 1 << 20
+
+// maxEmptyReads is how many reads in a row may return nothing before Read
+// reports io.ErrNoProgress, as in bufio.
+const maxEmptyReads = 100
 
 // Reader reads the daemon's messages, one per line, with no fixed line
 // limit below its maximum line size.
@@ -46,7 +53,8 @@ type Reader struct {
 // While a ProcessRecords points into it, it is leased and the Reader does
 // not write to it.
 type lineBuffer struct {
-	b []byte
+	b      []byte
+	leased bool // guarded by Reader.mu
 	batchScratch
 }
 
@@ -98,17 +106,11 @@ func (r *Reader) Read() (Message, error) {
 // ReadLine returns the next raw line without its "\n" or trailing "\r".
 // The line is valid until the next call to Read or ReadLine.
 func (r *Reader) ReadLine() ([]byte, error) {
-	for {
-		line, err := r.nextLine()
-		if err != nil {
-			return nil, err
-		}
-		if r.skip {
-			r.skip = false
-			continue // the tail of an over-long line
-		}
-		return bytes.TrimSuffix(line, []byte{'\r'}), nil
+	line, err := r.nextLine()
+	if err != nil {
+		return nil, err
 	}
+	return bytes.TrimSuffix(line, []byte{'\r'}), nil
 }
 
 // Release hands back the memory of a message returned by Read, for reuse by
@@ -121,14 +123,11 @@ func (r *Reader) Release(m Message) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, lb := range r.free {
-		if lb == pr.lease {
-			return
-		}
+	if !pr.lease.leased {
+		return // released already
 	}
-	if len(r.free) < maxFree {
-		r.free = append(r.free, pr.lease)
-	}
+	pr.lease.leased = false
+	r.keep(pr.lease)
 }
 
 // nextLine returns the next line without "\n", as a slice of r.cur.b.
@@ -138,11 +137,18 @@ func (r *Reader) nextLine() ([]byte, error) {
 			line := r.cur.b[r.start : r.scanned+i]
 			r.start = r.scanned + i + 1
 			r.scanned = r.start
+			if r.skip {
+				r.skip = false
+				continue // the tail of an over-long line
+			}
+			if len(bytes.TrimSuffix(line, []byte{'\r'})) > r.max {
+				return nil, r.tooLong()
+			}
 			return line, nil
 		}
 		r.scanned = r.end
 		if r.err != nil {
-			if r.start == r.end && r.err == io.EOF {
+			if r.err == io.EOF && r.start == r.end && !r.skip {
 				return nil, io.EOF
 			}
 			if r.err == io.EOF {
@@ -150,55 +156,107 @@ func (r *Reader) nextLine() ([]byte, error) {
 			}
 			return nil, r.err
 		}
-		if r.end-r.start > r.max {
+		if r.end-r.start > r.max+1 { // + 1 for a "\r" before the "\n"
 			// Too long: drop what is buffered and keep discarding up to the
 			// next '\n'; the caller sees one error for the whole line.
 			wasSkipping := r.skip
 			r.start, r.end, r.scanned, r.skip = 0, 0, 0, true
 			if !wasSkipping {
-				return nil, fmt.Errorf("protocol: %w: longer than %d bytes", ErrLineTooLong, r.max)
+				return nil, r.tooLong()
 			}
 		}
-		r.makeRoom()
-		n, err := r.r.Read(r.cur.b[r.end:])
-		r.end += n
-		if err != nil {
-			r.err = err
-		} else if n == 0 {
-			r.err = io.ErrNoProgress // a reader that never makes progress
+		if r.end < len(r.cur.b) {
+			r.end += r.fill(r.cur.b[r.end:])
+		} else if !r.makeRoom() {
+			r.start, r.end, r.scanned, r.skip = 0, 0, 0, true
+			return nil, r.tooLong()
 		}
 	}
 }
 
-// makeRoom ensures cur.b has space after end, compacting or moving to a
-// larger buffer.
-func (r *Reader) makeRoom() {
-	if r.end < len(r.cur.b) {
-		return
+func (r *Reader) tooLong() error {
+	return fmt.Errorf("protocol: %w: longer than %d bytes", ErrLineTooLong, r.max)
+}
+
+// fill reads into p and returns the byte count, keeping a read error for
+// when the buffered input is used up.
+func (r *Reader) fill(p []byte) int {
+	for range maxEmptyReads {
+		n, err := r.r.Read(p)
+		if err != nil {
+			r.err = err
+		}
+		if n > 0 || err != nil {
+			return n
+		}
+	}
+	r.err = io.ErrNoProgress // a reader that never makes progress
+	return 0
+}
+
+// makeRoom makes space after end when cur is full: it compacts, moves to a
+// larger free buffer, or reads the rest of the line with readLong. It
+// reports false if the line turned out longer than the maximum.
+func (r *Reader) makeRoom() bool {
+	if r.skip {
+		r.start, r.end, r.scanned = 0, 0, 0 // all of it is the over-long line's
+		return true
 	}
 	if r.start > 0 {
 		n := copy(r.cur.b, r.cur.b[r.start:r.end])
 		r.start, r.end, r.scanned = 0, n, r.scanned-r.start
-		if r.end < len(r.cur.b) {
-			return
+		return true
+	}
+	if next := r.takeFree(len(r.cur.b) + 1); next != nil {
+		r.end = copy(next.b, r.cur.b[:r.end])
+		r.putFree(r.cur)
+		r.cur = next
+		return true
+	}
+	return r.readLong()
+}
+
+// readLong reads the rest of a line that fills cur into separate chunks,
+// then moves the line into one buffer just large enough for it. Doubling
+// cur instead would allocate up to four times the line and copy it twice
+// over; this allocates about twice the line and copies it once. It reports
+// false, dropping what it read, if the line grows longer than the maximum.
+func (r *Reader) readLong() bool {
+	var chunks [][]byte
+	size := r.end // cur holds the start of the line and nothing else
+	for found := false; !found && r.err == nil; {
+		if size > r.max+1 {
+			return false
 		}
+		c := make([]byte, min(max(size, initialBufferSize), longChunk))
+		n := 0
+		for n < len(c) && !found && r.err == nil {
+			m := r.fill(c[n:])
+			found = bytes.IndexByte(c[n:n+m], '\n') >= 0
+			n += m
+		}
+		chunks = append(chunks, c[:n])
+		size += n
 	}
-	want := 2 * len(r.cur.b)
-	if limit := r.max + initialBufferSize; want > limit {
-		want = max(limit, len(r.cur.b)+1)
-	}
-	next := r.takeFree(want)
+	next := r.takeFree(size + initialBufferSize)
 	if next == nil {
-		next = &lineBuffer{b: make([]byte, want)}
+		next = &lineBuffer{b: make([]byte, size+initialBufferSize)}
 	}
-	r.end = copy(next.b, r.cur.b[:r.end])
+	w := copy(next.b, r.cur.b[:r.end])
+	for _, c := range chunks {
+		w += copy(next.b[w:], c)
+	}
 	r.putFree(r.cur)
-	r.cur = next
+	r.cur, r.end = next, w // cur.b[:scanned] still holds no '\n'
+	return true
 }
 
 // swapBuffer moves the unread input out of cur, which a decoded batch now
 // leases, into another buffer.
 func (r *Reader) swapBuffer() {
+	r.mu.Lock()
+	r.cur.leased = true
+	r.mu.Unlock()
 	rest := r.cur.b[r.start:r.end]
 	next := r.takeFree(max(len(rest), initialBufferSize))
 	if next == nil {
@@ -231,8 +289,25 @@ func (r *Reader) takeFree(n int) *lineBuffer {
 func (r *Reader) putFree(lb *lineBuffer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.keep(lb)
+}
+
+// keep adds lb to the free buffers; when they are full, it replaces the
+// smallest if lb is larger, since a large buffer saves the most work. r.mu
+// must be held.
+func (r *Reader) keep(lb *lineBuffer) {
 	if len(r.free) < maxFree {
 		r.free = append(r.free, lb)
+		return
+	}
+	small := 0
+	for i, f := range r.free {
+		if len(f.b) < len(r.free[small].b) {
+			small = i
+		}
+	}
+	if len(lb.b) > len(r.free[small].b) {
+		r.free[small] = lb
 	}
 }
 
