@@ -69,16 +69,11 @@ func (p *processor) Initialize(ctx context.Context, in kcl.InitializeInput) erro
 // to anything that can block: it is cancelled when the daemon goes away.
 func (p *processor) ProcessRecords(ctx context.Context, in kcl.ProcessRecordsInput, cp *kcl.Checkpointer) error {
 	p.log.Debug("batch", "records", len(in.Records), "millisBehindLatest", in.MillisBehindLatest)
-	for _, r := range in.Records {
-		format, preview := decode(r.Data)
-		p.log.Info("record",
-			"sequenceNumber", r.SequenceNumber,
-			"subSequenceNumber", r.SubSequenceNumber,
-			"partitionKey", r.PartitionKey,
-			"arrival", r.ApproximateArrivalTimestamp, // the zero time if the daemon did not say
-			"size", len(r.Data),
-			"format", format,
-			"preview", preview)
+	// Describing a payload costs time; skip it when the line is not logged.
+	if p.log.Enabled(ctx, slog.LevelInfo) {
+		for _, r := range in.Records {
+			p.logRecord(r)
+		}
 	}
 	if n := len(in.Records); n > 0 {
 		last := in.Records[n-1]
@@ -172,6 +167,18 @@ func (p *processor) checkpoint(ctx context.Context, cp *kcl.Checkpointer) {
 	}
 }
 
+func (p *processor) logRecord(r kcl.Record) {
+	format, preview := decode(r.Data)
+	p.log.Info("record",
+		"sequenceNumber", r.SequenceNumber,
+		"subSequenceNumber", r.SubSequenceNumber,
+		"partitionKey", r.PartitionKey,
+		"arrival", r.ApproximateArrivalTimestamp, // the zero time if the daemon did not say
+		"size", len(r.Data),
+		"format", format,
+		"preview", preview)
+}
+
 // previewBytes bounds the payload shown in a log line.
 const previewBytes = 80
 
@@ -180,12 +187,21 @@ const previewBytes = 80
 // escapes what is not printable). A real consumer would unmarshal into its
 // own event type here.
 func decode(data []byte) (format, preview string) {
-	var buf bytes.Buffer
-	if json.Compact(&buf, data) == nil {
-		return "json", truncate(buf.String())
+	head := data[:min(len(data), previewBytes+utf8.UTFMax)] // never copy a whole large payload
+	if len(data) <= compactLimit {
+		var buf bytes.Buffer
+		if json.Compact(&buf, data) == nil {
+			return "json", truncate(buf.String())
+		}
+	} else if json.Valid(data) {
+		return "json", truncate(string(head))
 	}
-	return "text", truncate(string(data))
+	return "text", truncate(string(head))
 }
+
+// compactLimit is the largest JSON payload compacted for its preview; a
+// larger one is shown as it starts.
+const compactLimit = 64 << 10
 
 // truncate shortens s to previewBytes without splitting a UTF-8 sequence.
 func truncate(s string) string {
