@@ -51,7 +51,8 @@ type ProcessRecords struct {
 	Records            []Record
 	MillisBehindLatest Nullable[int64]
 
-	lease *lineBuffer // the Reader's buffer that Records' Data points into
+	lease    *lineBuffer // the Reader's buffer that Records' Data points into
+	leaseGen uint64      // lease.gen when this batch was decoded
 }
 
 // Record is one Kinesis record of a ProcessRecords batch.

@@ -55,6 +55,9 @@ type Reader struct {
 type lineBuffer struct {
 	b      []byte
 	leased bool // guarded by Reader.mu
+	// gen counts the batches decoded into the buffer, so that releasing a
+	// batch twice cannot free a later one that reuses the buffer.
+	gen uint64 // guarded by Reader.mu
 	batchScratch
 }
 
@@ -123,7 +126,7 @@ func (r *Reader) Release(m Message) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !pr.lease.leased {
+	if !pr.lease.leased || pr.lease.gen != pr.leaseGen {
 		return // released already
 	}
 	pr.lease.leased = false
@@ -256,6 +259,7 @@ func (r *Reader) readLong() bool {
 func (r *Reader) swapBuffer() {
 	r.mu.Lock()
 	r.cur.leased = true
+	r.cur.gen++
 	r.mu.Unlock()
 	rest := r.cur.b[r.start:r.end]
 	next := r.takeFree(max(len(rest), initialBufferSize))

@@ -310,6 +310,35 @@ func TestReaderLeases(t *testing.T) {
 	}
 }
 
+// A batch released twice, the second time after its buffer went to a later
+// batch, must not free that later batch.
+func TestReleaseStaleBatch(t *testing.T) {
+	// Lines longer than a fresh buffer make the Reader move to a released
+	// one, which is how a buffer passes from one batch to the next.
+	pad := strings.Repeat("x", 100<<10)
+	batch := func(data string) string {
+		return string(Append(nil, ProcessRecords{Records: []Record{{Data: []byte(data + pad), SequenceNumber: "1"}}}))
+	}
+	in := strings.Join([]string{batch("one"), batch("two"), batch("six")}, "\n") + "\n"
+	r := NewReader(iotest.OneByteReader(strings.NewReader(in))) // exact line-sized buffers
+	old, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Release(old)
+	live, err := r.Read() // may reuse old's buffer
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Release(old) // stale: must be ignored
+	if _, err := r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(live.(ProcessRecords).Records[0].Data); got != "two"+pad {
+		t.Errorf("live batch's data = %.20q... after a stale release and another read, want %q...", got, "two")
+	}
+}
+
 func mustDecode(line string) Message {
 	m, err := Decode([]byte(line))
 	if err != nil {

@@ -222,6 +222,7 @@ func (s *scanner) message(lb *lineBuffer) (Message, bool, error) {
 			}
 			pr.Records = s.recs[:n:n]
 			pr.lease = lb
+			pr.leaseGen = lb.gen + 1 // Reader.swapBuffer moves lb to it
 			leased = true
 		}
 		m = pr
