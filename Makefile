@@ -4,7 +4,7 @@ BIN         ?= bin
 FUZZTIME    ?= 20s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint fuzz demo install clean
+.PHONY: all build test lint fuzz demo bench install clean
 
 all: build
 
@@ -31,6 +31,11 @@ fuzz:
 ## demo: play a complete daemon session against the sample processor (no Java, no AWS)
 demo: build
 	$(BIN)/kcl play -- $(BIN)/sample-processor -checkpoint-every-records 5
+
+## bench: measure the SDK against the reference child it should come close to (S1-S4, medians of 3)
+bench:
+	$(GO) build -o $(BIN)/ ./cmd/kcl ./internal/cmd/bench-noop ./internal/cmd/bench-ceiling
+	$(BIN)/kcl bench -sdk $(BIN)/bench-noop -ceiling $(BIN)/bench-ceiling
 
 ## install: install the kcl command into GOBIN
 install:

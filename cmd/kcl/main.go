@@ -20,7 +20,8 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"play": {"play a MultiLangDaemon session against a processor, without Java or AWS", runPlay},
+	"play":  {"play a MultiLangDaemon session against a processor, without Java or AWS", runPlay},
+	"bench": {"measure an SDK processor against a reference child, as ratios", runBench},
 }
 
 func main() {

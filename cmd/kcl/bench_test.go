@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBench builds bench-noop and bench-ceiling once and runs the bench
+// command against them and against broken children.
+func TestBench(t *testing.T) {
+	dir := t.TempDir()
+	if err := buildBenchChildren(dir); err != nil {
+		t.Fatalf("building the bench children: %v", err)
+	}
+	sdk, ceiling := filepath.Join(dir, "bench-noop"), filepath.Join(dir, "bench-ceiling")
+	t.Run("table", func(t *testing.T) { testBenchTable(t, sdk, ceiling) })
+	t.Run("json", func(t *testing.T) { testBenchJSON(t, sdk, ceiling) })
+	t.Run("broken", func(t *testing.T) { testBenchBrokenChild(t, ceiling) })
+	t.Run("hung", func(t *testing.T) { testBenchHungChild(t, ceiling) })
+}
+
+func bench(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(append([]string{"bench"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// The figures are not checked against any speed: only that every scenario
+// ran and produced numbers that mean something.
+func testBenchTable(t *testing.T, sdk, ceiling string) {
+	code, out, errOut := bench(t, "-quick", "-reps", "1", "-sdk", sdk, "-ceiling", ceiling)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"S1", "S2", "S3", "S4", "CPU per record", "round trip p50", "startup", "idle RSS", "peak RSS / line"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"NaN", "Inf"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("table has %s:\n%s", bad, out)
+		}
+	}
+}
+
+func testBenchJSON(t *testing.T, sdk, ceiling string) {
+	code, out, errOut := bench(t, "-quick", "-reps", "1", "-json", "-sdk", sdk, "-ceiling", ceiling)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var s benchSummary
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		if s.Type != "summary" {
+			continue
+		}
+		seen[s.Scenario] = true
+		for _, r := range []benchRun{s.SDK, s.Ceiling} {
+			figures := map[string]float64{"startup_ms": r.StartupMs, "wall_s": r.WallS, "child_cpu_s": r.CPUS, "child_rss_after_init_kb": r.IdleRSSKB, "child_peak_rss_kb": r.PeakRSSKB}
+			if s.Scenario != "S4" {
+				figures["payload_mb_per_s"] = r.PayloadMBps
+				figures["child_cpu_us_per_record"] = r.CPUPerRecUs
+				figures["rtt_p50_us"] = r.RTTp50Us
+				figures["rtt_p99_us"] = r.RTTp99Us
+			}
+			for name, v := range figures {
+				// CPU time is counted in clock ticks: a short run may show none.
+				if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) || (v == 0 && name != "child_cpu_s") {
+					t.Errorf("%s %s: %s = %v, want a positive number", s.Scenario, r.Child, name, v)
+				}
+			}
+		}
+		for k, v := range s.Ratios {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("%s: ratio %s = %v", s.Scenario, k, v)
+			}
+		}
+	}
+	for _, name := range []string{"S1", "S2", "S3", "S4"} {
+		if !seen[name] {
+			t.Errorf("no summary for %s:\n%s", name, out)
+		}
+	}
+}
+
+func testBenchBrokenChild(t *testing.T, ceiling string) {
+	dir := t.TempDir()
+	wrong := filepath.Join(dir, "wrong-status")
+	// Answers initialize, then keeps answering every line as if it were
+	// initialize.
+	script := "#!/bin/sh\nwhile read -r line; do echo '{\"action\":\"status\",\"responseFor\":\"initialize\"}'; done\n"
+	if err := os.WriteFile(wrong, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	noShardEnd := filepath.Join(dir, "no-shard-end")
+	script = "#!/bin/sh\nwhile read -r line; do a=${line#*\\\"action\\\":\\\"}; echo \"{\\\"action\\\":\\\"status\\\",\\\"responseFor\\\":\\\"${a%%\\\"*}\\\"}\"; done\n"
+	if err := os.WriteFile(noShardEnd, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, child, scenario string
+		want                  []string
+	}{
+		{"exits", "true", "S2", []string{"S2: sdk child", "closed stdout", "status of initialize"}},
+		{"wrong status", wrong, "S3", []string{"S3: sdk child", `responseFor "initialize"`, `"processRecords"`}},
+		{"no SHARD_END", noShardEnd, "S3", []string{"S3: sdk child", "SHARD_END"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := bench(t, "-quick", "-reps", "1", "-scenarios", tc.scenario, "-timeout", "10s", "-sdk", tc.child, "-ceiling", ceiling)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1:\n%s%s", code, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("error lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+func testBenchHungChild(t *testing.T, ceiling string) {
+	code, _, errOut := bench(t, "-quick", "-reps", "1", "-scenarios", "S4", "-timeout", "200ms", "-sdk", "/bin/cat", "-ceiling", ceiling)
+	// cat echoes initialize back: the daemon skips that line and waits.
+	if code != 1 || !strings.Contains(errOut, "S4: sdk child") || !strings.Contains(errOut, "hung") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+}
