@@ -5,20 +5,18 @@
 // SDK checkpoints SHARD_END at shardEnded, and shutdownRequested checkpoints
 // at the latest record.
 //
-// Two environment variables help to find where its time goes; both make it
-// serve through kcl.Run instead of kcl.Main, so that it can write them out
-// when stdin closes:
+// Built with -tags benchprofile, it also reads two environment variables
+// that help to find where its time goes; either makes it serve through
+// kcl.Run instead of kcl.Main, so that it can write them out when stdin
+// closes. The tag keeps runtime/pprof out of the measured binary.
 //
 //	KCL_BENCH_CPUPROFILE=FILE   write a CPU profile (go tool pprof)
-//	KCL_BENCH_MEMSTATS=1        print allocation counts to stderr at exit
+//	KCL_BENCH_MEMSTATS=FILE     append allocation counts to FILE at exit
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"runtime"
-	"runtime/pprof"
 
 	"github.com/kclgo/mld/kcl"
 )
@@ -48,47 +46,17 @@ var (
 	_ kcl.ShutdownRequestedHandler = (*noop)(nil)
 )
 
+// profiled is set by profile.go (-tags benchprofile); it reports false when
+// no profile was asked for.
+var profiled func(factory kcl.Factory, p *noop) (code int, ok bool)
+
 func main() {
 	p := &noop{}
 	factory := func(string) (kcl.Processor, error) { return p, nil }
-	profile, memstats := os.Getenv("KCL_BENCH_CPUPROFILE"), os.Getenv("KCL_BENCH_MEMSTATS") != ""
-	if profile == "" && !memstats {
-		kcl.Main(factory)
-	}
-	os.Exit(serveProfiled(factory, p, profile, memstats))
-}
-
-func serveProfiled(factory kcl.Factory, p *noop, profile string, memstats bool) int {
-	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench-noop:", err)
-			return 1
+	if profiled != nil {
+		if code, ok := profiled(factory, p); ok {
+			os.Exit(code)
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "bench-noop:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
 	}
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	err := kcl.Run(context.Background(), factory, os.Stdin, os.Stdout)
-	if memstats {
-		var after runtime.MemStats
-		runtime.ReadMemStats(&after)
-		mallocs := after.Mallocs - before.Mallocs
-		perRecord := 0.0
-		if p.records > 0 {
-			perRecord = float64(mallocs) / float64(p.records)
-		}
-		fmt.Fprintf(os.Stderr, "bench-noop: %d records, %d allocations (%.3f per record), %d bytes allocated, %d GCs\n",
-			p.records, mallocs, perRecord, after.TotalAlloc-before.TotalAlloc, after.NumGC-before.NumGC)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench-noop:", err)
-		return 1
-	}
-	return 0
+	kcl.Main(factory)
 }
