@@ -82,9 +82,10 @@ type session struct {
 	proc    Processor
 	shardID string
 	records []Record
-	// leftRunning is set once a callback was left running after the input
-	// ended: its batch must not be cleared or released under it.
-	leftRunning bool
+	// batch is the batch being processed, whose memory goes back to the
+	// Reader once its callback has returned for good.
+	batch    protocol.ProcessRecords
+	hasBatch bool
 
 	mu        sync.Mutex
 	waiter    chan inbound // a checkpoint waiting for the daemon's reply
@@ -193,11 +194,7 @@ func (s *session) handle(ctx context.Context, m protocol.Message) error {
 	case protocol.Initialize:
 		return s.initialize(ctx, m)
 	case protocol.ProcessRecords:
-		err := s.processRecords(ctx, m)
-		if !s.leftRunning {
-			s.r.Release(m)
-		}
-		return err
+		return s.processRecords(ctx, m)
 	case protocol.LeaseLost:
 		return s.leaseLost(ctx, m.Action())
 	case protocol.ShardEnded:
@@ -305,17 +302,16 @@ func (s *session) processRecords(ctx context.Context, m protocol.ProcessRecords)
 		in.MillisBehindLatest = m.MillisBehindLatest.V
 	}
 	cp := s.newCheckpointer(m.Action())
-	err := s.exchange(ctx, m.Action(), in.Records, cp, func(ctx context.Context) error {
+	// The batch's memory goes back to the Reader before the status is
+	// written, so that the next batch, which the daemon sends as soon as it
+	// reads the status, can reuse it.
+	s.batch, s.hasBatch = m, true
+	defer func() { s.batch, s.hasBatch = protocol.ProcessRecords{}, false }()
+	return s.exchange(ctx, m.Action(), in.Records, cp, func(ctx context.Context) error {
 		return s.attempt(ctx, m.Action(), in.Records, func(ctx context.Context) error {
 			return s.proc.ProcessRecords(ctx, in, cp)
 		})
 	})
-	if s.leftRunning {
-		s.records = nil // the callback may still read its batch
-		return err
-	}
-	clear(s.records) // drop references to the batch's memory
-	return err
 }
 
 func (s *session) leaseLost(ctx context.Context, action string) error {
@@ -458,7 +454,7 @@ func (s *session) exchange(ctx context.Context, action string, batch []Record, c
 	s.mu.Unlock()
 	switch {
 	case ended != nil && !done:
-		s.leftRunning = true
+		s.records = nil // the callback may still read its batch
 		s.log.Warn("callback still running after the daemon closed stdin; abandoned", "action", action)
 		return errStop
 	case ended != nil && err != nil:
@@ -473,6 +469,10 @@ func (s *session) exchange(ctx context.Context, action string, batch []Record, c
 	case err != nil:
 		s.logFatal(err)
 		return err
+	}
+	if s.hasBatch {
+		clear(s.records)
+		s.r.Release(s.batch)
 	}
 	if err := s.status(action); err != nil {
 		if ended != nil {
