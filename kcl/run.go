@@ -32,12 +32,15 @@ import (
 // with a *ProtocolError and no status. A message with an unknown action is
 // logged and acknowledged with a status for that action.
 //
-// When r ends while a callback runs, the callback's context is cancelled
-// after the EOFGrace period, and Run returns nil after the same time again
-// even if the callback has not returned. If ctx is cancelled, Run returns
-// ctx.Err() once any running callback returns (or after the grace periods).
-// Run does not close r or w; a goroutine blocked reading r ends when r
-// does.
+// Callbacks run one at a time on a goroutine that also reads r, so that a
+// batch's round trip involves no goroutine switch; a callback that runs
+// longer than a few milliseconds, or waits for a checkpoint reply, gets a
+// second goroutine reading r meanwhile. When r ends while a callback runs,
+// the callback's context is cancelled after the EOFGrace period, and Run
+// returns nil after the same time again even if the callback has not
+// returned. If ctx is cancelled, Run returns ctx.Err(), after the same grace
+// periods if a callback is running. Run does not close r or w; a goroutine
+// blocked reading r ends when r does.
 func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ...Option) error {
 	if factory == nil {
 		return errors.New("kcl: Run: nil factory")
@@ -51,17 +54,55 @@ func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ..
 		factory: factory,
 		r:       protocol.NewReader(r),
 		w:       protocol.NewWriter(w),
-		in:      make(chan inbound),
-		stop:    make(chan struct{}),
 		idle:    make(chan struct{}, 1),
+		abandon: make(chan struct{}),
 		log:     cfg.logger,
 	}
 	if cfg.maxLineSize > 0 {
 		s.r.SetMaxLineSize(cfg.maxLineSize)
 	}
-	go s.readLoop()
-	defer close(s.stop)
-	return s.serve(ctx)
+	s.cctx, s.cancel = context.WithCancel(ctx)
+	defer s.cancel()
+	s.watchTimer = time.AfterFunc(time.Hour, s.watch)
+	s.watchTimer.Stop()
+	defer s.watchTimer.Stop()
+
+	// The session runs on its own goroutine so that Run can give up on a
+	// callback that outlives the input (see beginGrace) or ctx.
+	result := make(chan error, 1)
+	go func() {
+		returned := false
+		defer func() {
+			if !returned { // runtime.Goexit in a callback: neither a return nor a panic
+				err := &CallbackError{ShardID: s.shardID, Action: s.action, Attempts: 1,
+					Err: errors.New("the callback called runtime.Goexit (t.FailNow, say) instead of returning")}
+				s.logFatal(err)
+				result <- err
+			}
+		}()
+		err := s.serve(ctx)
+		returned = true
+		result <- err
+	}()
+	select {
+	case err := <-result:
+		return err
+	case <-s.abandon:
+		s.log.Warn("callback still running after the daemon closed stdin; abandoned", "action", s.currentAction())
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		running := s.running
+		s.mu.Unlock()
+		if running { // give the callback its grace periods
+			s.beginGrace()
+			select {
+			case <-result:
+			case <-s.abandon:
+			}
+		}
+		return ctx.Err()
+	}
 }
 
 type inbound struct {
@@ -75,13 +116,18 @@ type session struct {
 	r       *protocol.Reader
 	w       *protocol.Writer
 	wmu     sync.Mutex
-	in      chan inbound
-	stop    chan struct{}
+	rmu     sync.Mutex    // held while reading from r
 	idle    chan struct{} // a checkpoint finished
-	log     *slog.Logger
-	proc    Processor
-	shardID string
-	records []Record
+	abandon chan struct{} // closed when a callback outlived the grace periods
+	// cctx is the context of every callback: it is cancelled only when the
+	// session is given up.
+	cctx       context.Context
+	cancel     context.CancelFunc
+	watchTimer *time.Timer // starts a watcher when a callback runs long
+	log        *slog.Logger
+	proc       Processor
+	shardID    string
+	records    []Record
 	// batch is the batch being processed, whose memory goes back to the
 	// Reader once its callback has returned for good.
 	batch    protocol.ProcessRecords
@@ -94,27 +140,70 @@ type session struct {
 	abandoned int          // replies still due for checkpoints that stopped waiting
 	ended     error        // why the input ended, once it did
 	desync    error        // why the conversation is out of step, if it is
+	action    string       // the action being served
+	running   bool         // a callback is running
+	watching  bool         // a watcher goroutine reads the input
+	grace     bool         // the grace periods have started
 }
 
 // errStop ends serve without an error: the input ended during a callback.
 var errStop = errors.New("kcl: input ended")
 
-// readLoop reads messages for the whole session. Reading ahead is safe
-// because the daemon sends nothing unasked: the next line is either the
-// answer to what the child just wrote, or EOF, which must be seen even
-// while a callback runs.
-func (s *session) readLoop() {
-	for {
-		m, err := s.r.Read()
-		select {
-		case s.in <- inbound{m, err}:
-		case <-s.stop:
-			return
-		}
-		if err != nil && inputEnded(err) {
-			return
-		}
+// watchAfter is how long a callback runs before a watcher goroutine starts
+// reading the input, to see the daemon close stdin while it runs. Reading
+// on the serving goroutine otherwise keeps a batch's round trip free of
+// goroutine switches.
+const watchAfter = 10 * time.Millisecond
+
+// watch starts a watcher goroutine, unless one runs: it reads and routes the
+// input while a callback runs or a checkpoint waits for its reply. The
+// daemon sends nothing unasked, so the next line is either the answer to
+// what the child just wrote, or EOF.
+func (s *session) watch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watching || s.ended != nil || (!s.running && !s.inflight) {
+		return
 	}
+	s.watching = true
+	go func() {
+		for {
+			s.rmu.Lock()
+			s.mu.Lock()
+			if s.ended != nil || (!s.running && !s.inflight) {
+				s.watching = false
+				s.mu.Unlock()
+				s.rmu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+			m, err := s.r.Read()
+			// Routed before the read lock goes: the serving goroutine
+			// takes that lock to read, and must find this input queued.
+			s.route(inbound{m, err})
+			s.rmu.Unlock()
+		}
+	}()
+}
+
+// read returns the next input for the serving goroutine: input a watcher
+// read ahead, or the next message from the Reader.
+func (s *session) read() inbound {
+	if in, ok := s.next(); ok {
+		return in
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if in, ok := s.next(); ok { // a watcher read it while we waited
+		return in
+	}
+	m, err := s.r.Read()
+	if err != nil && inputEnded(err) {
+		s.mu.Lock()
+		s.ended = err
+		s.mu.Unlock()
+	}
+	return inbound{m, err}
 }
 
 // inputEnded reports whether a Read error ends the input, as opposed to a
@@ -126,13 +215,9 @@ func inputEnded(err error) bool {
 
 func (s *session) serve(ctx context.Context) error {
 	for {
-		in, ok := s.next()
-		if !ok {
-			select {
-			case in = <-s.in:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		in := s.read()
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		if in.err != nil {
 			var unknown *protocol.UnknownActionError
@@ -445,7 +530,7 @@ func (s *session) safeCall(ctx context.Context, call func(context.Context) error
 // exchange runs fn for one action while serving the daemon's input, then
 // answers the action with a status unless fn failed.
 func (s *session) exchange(ctx context.Context, action string, batch []Record, cp *Checkpointer, fn func(context.Context) error) error {
-	err, done := s.invoke(ctx, action, fn)
+	err := s.invoke(action, fn)
 	if cp != nil {
 		s.closeCheckpointer(cp)
 	}
@@ -453,10 +538,6 @@ func (s *session) exchange(ctx context.Context, action string, batch []Record, c
 	ended, desync := s.ended, s.desync
 	s.mu.Unlock()
 	switch {
-	case ended != nil && !done:
-		s.records = nil // the callback may still read its batch
-		s.log.Warn("callback still running after the daemon closed stdin; abandoned", "action", action)
-		return errStop
 	case ended != nil && err != nil:
 		s.log.Warn("callback failed after the daemon closed stdin", "action", action, "error", err)
 		return errStop
@@ -483,60 +564,45 @@ func (s *session) exchange(ctx context.Context, action string, batch []Record, c
 	return nil
 }
 
-// invoke runs fn on its own goroutine and, until it returns, routes the
-// daemon's input: checkpoint replies go to the waiting checkpoint, and the
-// end of input starts the grace periods. done is false if fn was abandoned.
-func (s *session) invoke(ctx context.Context, action string, fn func(context.Context) error) (err error, done bool) {
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	result := make(chan error, 1)
-	go func() {
-		returned := false
-		defer func() {
-			if !returned { // runtime.Goexit: neither a return nor a panic
-				result <- &CallbackError{ShardID: s.shardID, Action: action, Attempts: 1,
-					Err: errors.New("the callback called runtime.Goexit (t.FailNow, say) instead of returning")}
-			}
-		}()
-		err := fn(cctx)
-		returned = true
-		result <- err
-	}()
-	var grace *time.Timer
-	var graceC <-chan time.Time
-	cancelled := false
-	startGrace := func() {
-		if grace == nil {
-			grace = time.NewTimer(s.cfg.eofGrace)
-			graceC = grace.C
-		}
+// invoke runs fn for action on the serving goroutine. If it runs longer
+// than watchAfter, a watcher starts reading the input meanwhile.
+func (s *session) invoke(action string, fn func(context.Context) error) error {
+	s.mu.Lock()
+	s.action, s.running = action, true
+	s.mu.Unlock()
+	s.watchTimer.Reset(watchAfter)
+	err := fn(s.cctx)
+	s.watchTimer.Stop()
+	s.mu.Lock()
+	s.running = false
+	s.mu.Unlock()
+	return err
+}
+
+func (s *session) currentAction() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.action
+}
+
+// beginGrace starts the grace periods once the input ended or ctx was
+// cancelled: after EOFGrace the callbacks' context is cancelled, and after
+// the same time again Run stops waiting for a callback still running.
+func (s *session) beginGrace() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.graceLocked()
+}
+
+func (s *session) graceLocked() {
+	if s.grace {
+		return
 	}
-	defer func() {
-		if grace != nil {
-			grace.Stop()
-		}
-	}()
-	ctxDone := ctx.Done()
-	for {
-		select {
-		case err := <-result:
-			return err, true
-		case in := <-s.in:
-			if s.route(in) {
-				startGrace()
-			}
-		case <-ctxDone:
-			ctxDone = nil
-			startGrace()
-		case <-graceC:
-			if cancelled {
-				return nil, false
-			}
-			cancel()
-			cancelled = true
-			grace.Reset(s.cfg.eofGrace)
-		}
-	}
+	s.grace = true
+	time.AfterFunc(s.cfg.eofGrace, func() {
+		s.cancel()
+		time.AfterFunc(s.cfg.eofGrace, func() { close(s.abandon) })
+	})
 }
 
 // route delivers input that arrives while a callback runs, and reports
@@ -549,6 +615,9 @@ func (s *session) route(in inbound) (ended bool) {
 		if s.waiter != nil {
 			s.waiter <- in
 			s.waiter = nil
+		}
+		if s.running {
+			s.graceLocked()
 		}
 		return true
 	}
@@ -571,7 +640,7 @@ func (s *session) route(in inbound) (ended bool) {
 }
 
 // closeCheckpointer ends cp's window, first letting a checkpoint already
-// under way on another goroutine get its reply.
+// under way on another goroutine get its reply (a watcher reads it).
 func (s *session) closeCheckpointer(cp *Checkpointer) {
 	for {
 		s.mu.Lock()
@@ -581,11 +650,7 @@ func (s *session) closeCheckpointer(cp *Checkpointer) {
 		if !busy {
 			return
 		}
-		select {
-		case in := <-s.in:
-			s.route(in)
-		case <-s.idle:
-		}
+		<-s.idle
 	}
 }
 
@@ -634,6 +699,7 @@ func (s *session) exchangeCheckpoint(ctx context.Context, cp *Checkpointer, req 
 		s.pending = s.pending[1:]
 	}
 	s.mu.Unlock()
+	s.watch() // the reply is read by a watcher, so that waiting can be cancelled
 	var in inbound
 	select {
 	case in = <-reply:
