@@ -359,7 +359,7 @@ func (s *session) initialize(ctx context.Context, m protocol.Initialize) error {
 	if h, ok := s.proc.(Initializer); ok {
 		call = func(ctx context.Context) error { return h.Initialize(ctx, in) }
 	}
-	return s.exchange(ctx, m.Action(), nil, nil, func(ctx context.Context) error {
+	return s.exchange(ctx, m.Action(), nil, func(ctx context.Context) error {
 		return s.attempt(ctx, m.Action(), nil, call)
 	})
 }
@@ -392,7 +392,7 @@ func (s *session) processRecords(ctx context.Context, m protocol.ProcessRecords)
 	// reads the status, can reuse it.
 	s.batch, s.hasBatch = m, true
 	defer func() { s.batch, s.hasBatch = protocol.ProcessRecords{}, false }()
-	return s.exchange(ctx, m.Action(), in.Records, cp, func(ctx context.Context) error {
+	return s.exchange(ctx, m.Action(), cp, func(ctx context.Context) error {
 		return s.attempt(ctx, m.Action(), in.Records, func(ctx context.Context) error {
 			return s.proc.ProcessRecords(ctx, in, cp)
 		})
@@ -408,7 +408,7 @@ func (s *session) leaseLost(ctx context.Context, action string) error {
 		in := LeaseLostInput{ShardID: s.shardID}
 		call = func(ctx context.Context) error { return h.LeaseLost(ctx, in) }
 	}
-	return s.exchange(ctx, action, nil, nil, func(ctx context.Context) error {
+	return s.exchange(ctx, action, nil, func(ctx context.Context) error {
 		return s.attempt(ctx, action, nil, call)
 	})
 }
@@ -424,7 +424,7 @@ func (s *session) shutdownRequested(ctx context.Context) error {
 		in := ShutdownRequestedInput{ShardID: s.shardID}
 		call = func(ctx context.Context) error { return h.ShutdownRequested(ctx, in, cp) }
 	}
-	return s.exchange(ctx, action, nil, cp, func(ctx context.Context) error {
+	return s.exchange(ctx, action, cp, func(ctx context.Context) error {
 		return s.attempt(ctx, action, nil, call)
 	})
 }
@@ -446,7 +446,7 @@ func (s *session) shardEnded(ctx context.Context, action string) error {
 		in := ShardEndedInput{ShardID: s.shardID}
 		call = func(ctx context.Context) error { return h.ShardEnded(ctx, in, cp) }
 	}
-	return s.exchange(ctx, action, nil, cp, func(ctx context.Context) error {
+	return s.exchange(ctx, action, cp, func(ctx context.Context) error {
 		if err := s.attempt(ctx, action, nil, call); err != nil {
 			return err
 		}
@@ -529,7 +529,7 @@ func (s *session) safeCall(ctx context.Context, call func(context.Context) error
 
 // exchange runs fn for one action while serving the daemon's input, then
 // answers the action with a status unless fn failed.
-func (s *session) exchange(ctx context.Context, action string, batch []Record, cp *Checkpointer, fn func(context.Context) error) error {
+func (s *session) exchange(ctx context.Context, action string, cp *Checkpointer, fn func(context.Context) error) error {
 	err := s.invoke(action, fn)
 	if cp != nil {
 		s.closeCheckpointer(cp)
