@@ -189,12 +189,9 @@ func (s *session) watch() {
 // read returns the next input for the serving goroutine: input a watcher
 // read ahead, or the next message from the Reader.
 func (s *session) read() inbound {
-	if in, ok := s.next(); ok {
-		return in
-	}
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	if in, ok := s.next(); ok { // a watcher read it while we waited
+	if in, ok := s.next(); ok { // read ahead, possibly while we waited for the lock
 		return in
 	}
 	m, err := s.r.Read()
