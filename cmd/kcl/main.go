@@ -13,7 +13,8 @@ import (
 	"sort"
 )
 
-// command is one subcommand. run returns the process exit status.
+// command is one subcommand. Files other than this one add theirs to
+// commands in an init function. run returns the process exit status.
 type command struct {
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) int
