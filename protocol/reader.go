@@ -222,23 +222,31 @@ func (r *Reader) makeRoom() bool {
 // readLong reads the rest of a line that fills cur into separate chunks,
 // then moves the line into one buffer just large enough for it. Doubling
 // cur instead would allocate up to four times the line and copy it twice
-// over; this allocates about twice the line and copies it once. It reports
-// false, dropping what it read, if the line grows longer than the maximum.
+// over; this copies it once, and since each chunk is freed as soon as it is
+// copied (see newChunk), the line's memory peaks at about its own size. It
+// reports false, dropping what it read, if the line grows longer than the
+// maximum.
 func (r *Reader) readLong() bool {
 	var chunks [][]byte
+	defer func() {
+		for _, c := range chunks {
+			freeChunk(c)
+		}
+	}()
 	size := r.end // cur holds the start of the line and nothing else
 	for found := false; !found && r.err == nil; {
 		if size > r.max+1 {
 			return false
 		}
-		c := make([]byte, min(max(size, initialBufferSize), longChunk))
+		c := newChunk(min(max(size, initialBufferSize), longChunk))
+		chunks = append(chunks, c)
 		n := 0
 		for n < len(c) && !found && r.err == nil {
 			m := r.fill(c[n:])
 			found = bytes.IndexByte(c[n:n+m], '\n') >= 0
 			n += m
 		}
-		chunks = append(chunks, c[:n])
+		chunks[len(chunks)-1] = c[:n]
 		size += n
 	}
 	next := r.takeFree(size + initialBufferSize)
@@ -246,8 +254,10 @@ func (r *Reader) readLong() bool {
 		next = &lineBuffer{b: make([]byte, size+initialBufferSize)}
 	}
 	w := copy(next.b, r.cur.b[:r.end])
-	for _, c := range chunks {
+	for i, c := range chunks {
 		w += copy(next.b[w:], c)
+		freeChunk(c)
+		chunks[i] = nil
 	}
 	r.putFree(r.cur)
 	r.cur, r.end = next, w // cur.b[:scanned] still holds no '\n'

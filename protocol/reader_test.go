@@ -448,8 +448,8 @@ func TestReaderMemory(t *testing.T) {
 	allocated := after.TotalAlloc - before.TotalAlloc
 	t.Logf("line %d bytes; allocated %d bytes (%.2fx); heap in use grew by %d bytes",
 		len(line), allocated, float64(allocated)/float64(len(line)), int64(after.HeapInuse)-int64(before.HeapInuse))
-	if allocated > 3*uint64(len(line)) {
-		t.Errorf("reading a %d-byte line allocated %d bytes, want under 3x", len(line), allocated)
+	if allocated > 2*uint64(len(line)) {
+		t.Errorf("reading a %d-byte line allocated %d bytes, want under 2x", len(line), allocated)
 	}
 	runtime.KeepAlive(r)
 }
