@@ -559,13 +559,13 @@ func (c *checker) enum(s *keySpec, e Entry) bool {
 	up := strings.ToUpper(v)
 	if !contains(s.enum, up) {
 		msg := fmt.Sprintf("%s: %q is not one of %s", e.Key, v, strings.Join(s.enum, ", "))
+		if c.v1() {
+			msg += ", so KCL 1.x logs a warning and ignores the key"
+		} else {
+			msg += ", so the daemon fails at startup"
+		}
 		if alt, ok := closest(up, s.enum); ok {
 			msg += "; did you mean " + alt + "?"
-		}
-		if c.v1() {
-			msg += "; KCL 1.x logs a warning and ignores the key"
-		} else {
-			msg += "; the daemon fails at startup"
 		}
 		c.valuef(s, e, "%s", msg)
 		return false

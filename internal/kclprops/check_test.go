@@ -157,7 +157,7 @@ func TestCheck(t *testing.T) {
 		{name: "bad enum", version: "3.1.3", extra: "metricsLevel = None \n",
 			want: []want{{Error, 5, `metricsLevel: "None " has whitespace around it, which the daemon does not trim`}}},
 		{name: "enum typo", version: "3.1.3", extra: "metricsLevel = SUMARY\n",
-			want: []want{{Error, 5, `metricsLevel: "SUMARY" is not one of NONE, SUMMARY, DETAILED; did you mean SUMMARY?; the daemon fails at startup`}}},
+			want: []want{{Error, 5, `metricsLevel: "SUMARY" is not one of NONE, SUMMARY, DETAILED, so the daemon fails at startup; did you mean SUMMARY?`}}},
 		{name: "AT_TIMESTAMP on 3.x", version: "3.1.3", extra: "initialPositionInStream = AT_TIMESTAMP\n",
 			want: []want{{Error, 5, "AT_TIMESTAMP is not supported by the 2.x/3.x MultiLangDaemon"}}},
 		{name: "AT_TIMESTAMP on 2.x", version: "2.7.2", extra: "initialPositionInStream = at_timestamp\n",
