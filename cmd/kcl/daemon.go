@@ -51,8 +51,8 @@ Netty at WARN, and that does not log each record processor stderr line a
 second time at ERROR. Stderr, because the daemon echoes its record
 processors' stderr there too: one stream then holds everything, in order.
 
-Signals: java runs in a process group of its own. The first Ctrl-C or
-SIGTERM is passed to java, whose shutdown hook then sends the record
+Signals: java runs in a process group of its own. The first Ctrl-C,
+SIGTERM or SIGHUP is passed to java, whose shutdown hook then sends the record
 processors shutdownRequested and ends them (set shutdownGraceMillis, whose
 2.x/3.x default of 0 gives them no time); Ctrl-C at a terminal does not
 reach the record processors directly. A second one kills java and its record
@@ -147,10 +147,12 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	// From here on, SIGINT and SIGTERM interrupt kcl's own work, and once
-	// java runs they are passed on to it.
+	// From here on, SIGINT, SIGTERM and SIGHUP interrupt kcl's own work,
+	// and once java runs they are passed on to it. SIGHUP too, because a
+	// closing terminal sends it to kcl's process group only, and java,
+	// in a group of its own, would otherwise run on without a terminal.
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

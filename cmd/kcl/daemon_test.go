@@ -481,11 +481,13 @@ func TestDaemonSignals(t *testing.T) {
 		onTerm string
 		send   func(kcl int) // signals kcl as the test says
 		code   int
-		recv   string // the signals java got
+		recv   string // the INT and TERM java got (the fake java does not trap HUP: it dies of it)
 		note   string
 	}{
 		{"SIGTERM is forwarded", "", `trap - TERM; kill -TERM $$`,
 			func(kcl int) { syscall.Kill(kcl, syscall.SIGTERM) }, 128 + 15, "TERM\n", "kcl daemon: terminated: asking java (pid "},
+		{"SIGHUP is forwarded", "", "",
+			func(kcl int) { syscall.Kill(kcl, syscall.SIGHUP) }, 128 + 1, "", "kcl daemon: hangup: asking java (pid "},
 		{"Ctrl-C reaches java once, through kcl", "exit 0", "",
 			func(kcl int) { syscall.Kill(-kcl, syscall.SIGINT) }, 0, "INT\n", "kcl daemon: interrupt: asking java (pid "},
 	} {
