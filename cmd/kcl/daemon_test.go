@@ -325,6 +325,13 @@ func TestDaemonRefuses(t *testing.T) {
 			e.repo.Set(e.list.Jars[3].RepoPath(), nil)
 			return nil
 		}, 1, "kcl daemon: {coord3}: not found (HTTP 404 Not Found) at "},
+		{"logback configuration cannot be written", "17", func(t *testing.T, e *daemonEnv) []string {
+			os.MkdirAll(filepath.Join(e.dir, logbackName), 0o755) // a directory in the way
+			return nil
+		}, 1, "kcl daemon: writing the default logging configuration: rename "},
+		{"lock file cannot be written", "17", func(t *testing.T, e *daemonEnv) []string {
+			return []string{"-lock", filepath.Join(e.propsDir, "missing", "kcl-jars.lock")}
+		}, 1, "(give it another place with -lock)\n"},
 		{"KCL 2.0", "17", func(t *testing.T, e *daemonEnv) []string { return []string{"-kcl", "2.0.5"} }, 2,
 			"kcl daemon: KCL 2.0.5: not supported: the 2.0.x daemon sends corrupt record data and odd timestamps; use 2.1 or later (3.x recommended)\n"},
 		{"-l with 1.x", "17", func(t *testing.T, e *daemonEnv) []string {
@@ -556,5 +563,29 @@ func parsePids(t *testing.T, s string, pid, pgid *int) {
 	}
 	if len(f) != 2 || err1 != nil || err2 != nil {
 		t.Fatalf("pid file %q: want pid and process group", s)
+	}
+}
+
+func TestDaemonInterruptedFetch(t *testing.T) {
+	e := newDaemonEnv(t, "3.1.3", newFakeJava(t, "17.0.15", 0, "", "").release())
+	e.repo.Fail(e.list.Jars[2].RepoPath(), jarstest.StallBody())
+	cmd, done, output := startKCL(t, e.args("-idle-timeout", "1m")...)
+	select {
+	case <-e.repo.Stalls():
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the download never stalled:\n%s", output())
+	}
+	syscall.Kill(cmd.Process.Pid, syscall.SIGINT)
+	if code := exitStatus(t, done, output); code != 130 || !strings.Contains(output(), "kcl daemon: interrupted; no partial jar was left") {
+		t.Errorf("exit %d, want 130:\n%s", code, output())
+	}
+	if e.java.args() != nil {
+		t.Error("java was started")
+	}
+	entries, _ := os.ReadDir(e.dir)
+	for _, en := range entries {
+		if en.Name() == e.list.Jars[2].FileName() || strings.HasSuffix(en.Name(), ".tmp") {
+			t.Errorf("left in the jar directory: %s", en.Name())
+		}
 	}
 }

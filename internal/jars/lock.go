@@ -120,7 +120,7 @@ func (l *Lock) Write() error {
 	}
 	l.mu.Unlock()
 	if err := WriteFileAtomic(l.Path, b.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("jars: writing the lock file: %w", err)
+		return fmt.Errorf("jars: writing the lock file: %w (give it another place with -lock)", err)
 	}
 	return nil
 }
