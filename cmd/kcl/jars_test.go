@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kclgo/mld/internal/jars"
+	"github.com/kclgo/mld/internal/jars/jarstest"
+)
+
+// kclEnv makes the test binary run as the kcl command: tests of what kcl
+// does with signals need a process of their own (see kclCommand).
+const kclEnv = "KCL_TEST_RUN_KCL"
+
+func init() {
+	if os.Getenv(kclEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+}
+
+// kclCommand returns a command that runs kcl with args in a process of its
+// own: the test binary, re-executed.
+func kclCommand(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), kclEnv+"=1")
+	return cmd
+}
+
+// kclRun runs kcl in this process and returns its exit status, stdout and
+// stderr.
+func kclRun(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// jarsEnv is a fake repository with the built-in 3.1.3 jars, and a jar
+// directory and lock file of the test's own.
+type jarsEnv struct {
+	repo      *jarstest.Repo
+	dir, lock string
+	list      *jars.List
+}
+
+func newJarsEnv(t *testing.T, version string) *jarsEnv {
+	list, ok := jars.Builtin(version)
+	if !ok {
+		t.Fatalf("no built-in list %s", version)
+	}
+	d := t.TempDir()
+	return &jarsEnv{repo: jarstest.NewRepo(t, list.Jars...), dir: filepath.Join(d, "jars"), lock: filepath.Join(d, "kcl-jars.lock"), list: list}
+}
+
+// flags are the flags that point kcl jars or kcl daemon at the env.
+func (e *jarsEnv) flags() []string {
+	return []string{"-repo", e.repo.URL(), "-dir", e.dir, "-lock", e.lock, "-idle-timeout", "300ms"}
+}
+
+func TestJars(t *testing.T) {
+	e := newJarsEnv(t, "3.1.3")
+	code, stdout, stderr := kclRun(append([]string{"jars"}, e.flags()...)...)
+	if code != 0 || stdout != "" {
+		t.Fatalf("kcl jars: exit %d, stdout %q:\n%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != 81 {
+		t.Errorf("%d lines, want 79 jars and 2 summary lines:\n%s", len(lines), stderr)
+	}
+	for _, want := range []string{
+		"[ 1/79] fetched ",
+		"[79/79] fetched ",
+		"kcl jars: KCL 3.1.3: 79 jars ready in " + e.dir + " (79 fetched, 319.8 KiB, ",
+		"from " + e.repo.URL() + "; 0 already there)\n",
+		"kcl jars: " + e.lock + ": 79 jars added; commit it next to kcl.properties\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("output lacks %q:\n%s", want, stderr)
+		}
+	}
+	if l, err := jars.ReadLock(e.lock); err != nil || l.Len() != 79 {
+		t.Errorf("lock file: %v", err)
+	}
+
+	code, _, stderr = kclRun(append([]string{"jars"}, e.flags()...)...)
+	if code != 0 || !strings.Contains(stderr, "(0 fetched, 0 B, from "+e.repo.URL()+"; 79 already there)") ||
+		!strings.Contains(stderr, e.lock+": every jar matches") || !strings.Contains(stderr, "[79/79] cached ") {
+		t.Errorf("second run: exit %d:\n%s", code, stderr)
+	}
+
+	code, stdout, stderr = kclRun(append([]string{"jars", "-print-classpath"}, e.flags()...)...)
+	var want []string
+	for _, c := range e.list.Jars {
+		want = append(want, filepath.Join(e.dir, c.FileName()))
+	}
+	if code != 0 || stdout != strings.Join(want, ":")+"\n" || stderr != "" {
+		t.Errorf("-print-classpath: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+func TestJarsEnvironment(t *testing.T) {
+	e := newJarsEnv(t, "1.9.3")
+	t.Setenv("KCL_MAVEN_REPO", e.repo.URL())
+	t.Setenv("KCL_JARS_DIR", e.dir)
+	code, _, stderr := kclRun("jars", "-kcl", "1.9.3", "-lock", e.lock)
+	if code != 0 || !strings.Contains(stderr, "26 jars ready in "+e.dir+" (26 fetched") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	// The default directory is under the user cache directory.
+	cache := t.TempDir()
+	t.Setenv("KCL_JARS_DIR", "")
+	t.Setenv("XDG_CACHE_HOME", cache)
+	t.Setenv("HOME", cache)
+	code, stdout, stderr := kclRun("jars", "-kcl", "1.9.3", "-lock", e.lock, "-print-classpath")
+	first := filepath.Join(cache, "kcl-go", "jars", "1.9.3", "amazon-kinesis-client-1.9.3.jar")
+	if code != 0 || !strings.HasPrefix(stdout, first+":") {
+		t.Errorf("exit %d, classpath %q, want it in the cache:\n%s", code, stdout, stderr)
+	}
+}
+
+func TestJarsFailures(t *testing.T) {
+	e := newJarsEnv(t, "3.1.3")
+	list := filepath.Join(t.TempDir(), "list.txt")
+	os.WriteFile(list, []byte("# a jar the repository does not have\ncom.example:nowhere:1.0\n"), 0o644)
+	u := e.repo.URL() + "/com/example/nowhere/1.0/nowhere-1.0.jar"
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"404", []string{"-list", list, "-kcl", "3.2.0"}, 1,
+			"kcl jars: com.example:nowhere:1.0: not found (HTTP 404 Not Found) at " + u + ": the coordinate is wrong in the jar list, or the repository or mirror does not have it\n"},
+		{"list without version", []string{"-list", list}, 2, "kcl jars: -list needs -kcl"},
+		{"no such list", []string{"-list", list + ".missing", "-kcl", "3.2.0"}, 1, "kcl jars: -list: open "},
+		{"unknown version", []string{"-kcl", "3.2.0"}, 2, "kcl jars: no built-in jar list for KCL 3.2.0 (built in: 1.9.3, 2.7.2, 3.1.3): give one with -list FILE -kcl 3.2.0"},
+		{"bad version", []string{"-kcl", "three"}, 2, "kcl jars: -kcl: bad KCL version \"three\""},
+		{"offline and repo", []string{"-offline", t.TempDir()}, 2, "kcl jars: -offline and -repo exclude each other"},
+		{"argument", []string{"3.1.3"}, 2, "kcl jars: unexpected argument \"3.1.3\": the version is given with -kcl"},
+		{"jobs", []string{"-j", "0"}, 2, "must be positive"},
+		{"flag", []string{"-bogus"}, 2, "flag provided but not defined: -bogus"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := kclRun(append(append([]string{"jars"}, e.flags()...), tc.args...)...)
+			if code != tc.code || stdout != "" || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, want %d; stdout %q; stderr:\n%s\nwant %q", code, tc.code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestJarsLockMismatch(t *testing.T) {
+	e := newJarsEnv(t, "1.9.3")
+	if code, _, stderr := kclRun(append([]string{"jars", "-kcl", "1.9.3"}, e.flags()...)...); code != 0 {
+		t.Fatalf("first run: exit %d:\n%s", code, stderr)
+	}
+	c := e.list.Jars[3]
+	jar := filepath.Join(e.dir, c.FileName())
+	os.WriteFile(jar, []byte("tampered"), 0o644)
+	code, _, stderr := kclRun(append([]string{"jars", "-kcl", "1.9.3"}, e.flags()...)...)
+	want := "kcl jars: " + c.String() + ": the cached jar does not match " + e.lock + "\n" +
+		"  " + e.lock + ": sha256:" + jarstest.Checksum(jarstest.Content(c), "sha256") + "\n" +
+		"  " + jar + ": sha256:" + jarstest.Checksum([]byte("tampered"), "sha256") + "\n" +
+		"the file was changed after it was verified; delete it and run kcl jars again to download it afresh\n"
+	if code != 1 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, stderr, want)
+	}
+}
+
+func TestJarsOffline(t *testing.T) {
+	e := newJarsEnv(t, "1.9.3")
+	off := t.TempDir()
+	jarstest.WriteDir(t, off, true, e.list.Jars, "sha1")
+	code, _, stderr := kclRun("jars", "-kcl", "1.9.3", "-offline", off, "-dir", e.dir, "-lock", e.lock)
+	if code != 0 || !strings.Contains(stderr, "(26 fetched, 105.2 KiB, ") || !strings.Contains(stderr, "from "+off+"; 0 already there)") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	for _, c := range e.list.Jars {
+		if e.repo.Hits(c.RepoPath()) != 0 {
+			t.Errorf("offline mode requested %s", c)
+		}
+	}
+}
+
+func TestJarsCredentialsNotPrinted(t *testing.T) {
+	e := newJarsEnv(t, "1.9.3")
+	e.repo.RequireAuth("ci", "hunter2-token")
+	repo := strings.Replace(e.repo.URL(), "http://", "http://ci:hunter2-token@", 1)
+	e.repo.Fail(e.list.Jars[0].RepoPath(), jarstest.Status(503))
+	code, stdout, stderr := kclRun("jars", "-kcl", "1.9.3", "-repo", repo, "-dir", e.dir, "-lock", e.lock)
+	if code != 0 || !strings.Contains(stderr, "HTTP 503 Service Unavailable from "+e.repo.URL()) || !strings.Contains(stderr, "from "+e.repo.URL()+";") {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+	// Through the environment, with the wrong password, and unparsable.
+	t.Setenv("KCL_MAVEN_REPO", strings.Replace(repo, "hunter2", "wrong", 1))
+	os.RemoveAll(e.dir)
+	code2, stdout2, stderr2 := kclRun("jars", "-kcl", "1.9.3", "-dir", e.dir, "-lock", e.lock)
+	if code2 != 1 || !strings.Contains(stderr2, "access refused (HTTP 401 Unauthorized): check the credentials") {
+		t.Errorf("wrong password: exit %d:\n%s", code2, stderr2)
+	}
+	_, _, stderr3 := kclRun("jars", "-kcl", "1.9.3", "-repo", "https://ci:hunter2-token@[bad", "-dir", e.dir, "-lock", e.lock)
+	_, _, help := kclRun("jars", "-h")
+	for _, s := range []string{stdout, stderr, stdout2, stderr2, stderr3, help} {
+		if strings.Contains(s, "hunter2") || strings.Contains(s, "ci:") || strings.Contains(s, "wrong") {
+			t.Errorf("credentials printed:\n%s", s)
+		}
+	}
+}
+
+func TestJarsInterrupted(t *testing.T) {
+	e := newJarsEnv(t, "1.9.3")
+	stalled := e.list.Jars[5]
+	e.repo.Fail(stalled.RepoPath(), jarstest.StallBody())
+	cmd := kclCommand(t, "jars", "-kcl", "1.9.3", "-repo", e.repo.URL(), "-dir", e.dir, "-lock", e.lock, "-idle-timeout", "1m")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	select {
+	case <-e.repo.Stalls():
+	case err := <-done:
+		t.Fatalf("kcl jars ended before the stall: %v\n%s", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("the download never stalled")
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("kcl jars did not end after SIGINT")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 ||
+		!strings.Contains(stderr.String(), "kcl jars: interrupted; no partial jar was left") {
+		t.Fatalf("kcl jars after SIGINT: %v, want exit 130:\n%s", err, stderr.String())
+	}
+	entries, _ := os.ReadDir(e.dir)
+	for _, en := range entries {
+		if en.Name() == stalled.FileName() || strings.HasSuffix(en.Name(), ".tmp") {
+			t.Errorf("left in the jar directory: %s", en.Name())
+		}
+	}
+	if _, err := jars.ReadLock(e.lock); err != nil {
+		t.Errorf("lock file after the interruption: %v", err)
+	}
+}
