@@ -21,16 +21,17 @@ import (
 	"github.com/kclgo/mld/internal/launch"
 )
 
-// propsFor are kcl.properties files the daemon of each major accepts.
+// propsFor are kcl.properties files the daemon of each major accepts, once
+// PROCESSOR is replaced with the path of an executable.
 var propsFor = map[int]string{
-	1: `executableName = /opt/kclgo/bin/sample-processor
+	1: `executableName = PROCESSOR
 applicationName = orders-consumer
 streamName = orders
 AWSCredentialsProvider = DefaultAWSCredentialsProviderChain
 regionName = us-east-1
 initialPositionInStream = TRIM_HORIZON
 `,
-	3: `executableName = /opt/kclgo/bin/sample-processor
+	3: `executableName = PROCESSOR
 applicationName = orders-consumer
 streamName = orders
 AwsCredentialsProvider = DefaultCredentialsProvider
@@ -39,6 +40,8 @@ initialPositionInStream = TRIM_HORIZON
 shutdownGraceMillis = 20000
 `,
 }
+
+func init() { propsFor[2] = propsFor[3] } // 2.7.0 and later read the same keys as 3.x here
 
 // fakeJava is a stand-in java: it answers -version with a chosen version
 // on stderr and otherwise records its arguments, environment, working
@@ -133,7 +136,13 @@ func newDaemonEnv(t *testing.T, version string, java *fakeJava) *daemonEnv {
 	e.propsDir = filepath.Join(t.TempDir(), "conf")
 	os.MkdirAll(e.propsDir, 0o755)
 	e.props = filepath.Join(e.propsDir, "kcl.properties")
-	if err := os.WriteFile(e.props, []byte(propsFor[v.Major]), 0o644); err != nil {
+	// kcl daemon checks that executableName names a program it can run.
+	processor := filepath.Join(e.propsDir, "processor")
+	if err := os.WriteFile(processor, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	props := strings.ReplaceAll(propsFor[v.Major], "PROCESSOR", processor)
+	if err := os.WriteFile(e.props, []byte(props), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -310,7 +319,7 @@ func TestDaemonRefuses(t *testing.T) {
 		{"properties syntax", "17", func(t *testing.T, e *daemonEnv) []string {
 			os.WriteFile(e.props, []byte("executableName = \\u12zz\n"), 0o644)
 			return nil
-		}, 1, "kcl daemon: reading the properties file: {props}: "},
+		}, 1, "kcl daemon: reading the properties file: kclprops: {props}:1: invalid unicode literal"},
 		{"java not found", "17", func(t *testing.T, e *daemonEnv) []string {
 			return []string{"-java", e.java.path + ".missing"}
 		}, 1, "kcl daemon: -java {java}.missing: "},
