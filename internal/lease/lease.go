@@ -130,6 +130,10 @@ func (l *Lease) Begin(m protocol.Message) {
 // Checkpoint returns the lease's checkpoint.
 func (l *Lease) Checkpoint() Position { return l.checkpoint }
 
+// Largest returns the largest position a checkpoint may take during the
+// current action.
+func (l *Lease) Largest() Position { return l.largest }
+
 // LastRecord returns the last record delivered, and false if none was.
 func (l *Lease) LastRecord() (Position, bool) { return l.lastRecord, l.delivered }
 
