@@ -665,3 +665,84 @@ func TestCheckpointWriteFailure(t *testing.T) {
 		t.Errorf("the failed write is not logged:\n%s", r.logs)
 	}
 }
+
+// AT_TIMESTAMP starts each shard at the first record that arrived at or
+// after the time, and initializes the child with the sentinel.
+func TestAtTimestamp(t *testing.T) {
+	fake := fakekinesis.New()
+	defer fake.Close()
+	fake.CreateStream(testStream, 1)
+	fake.PutToShard(testStream, shard(0), "old", []byte("before"))
+	time.Sleep(20 * time.Millisecond)
+	at := time.Now()
+	time.Sleep(20 * time.Millisecond)
+	seq := fake.PutToShard(testStream, shard(0), "new", []byte("after"))
+	fake.CloseShard(testStream, shard(0))
+	dir := t.TempDir()
+	r := startDaemon(t, fake, dir, func(c *Config) { c.InitialPosition, c.Timestamp = lease.AtTimestamp, at }, "every-batch")
+	if err := r.wait(); err != nil {
+		t.Fatalf("Run = %v; logs:\n%s", err, r.logs)
+	}
+	log := strings.Join(readLog(t, dir, shard(0)), "\n")
+	if !strings.Contains(log, `"sequenceNumber":"AT_TIMESTAMP","subSequenceNumber":0}`) || strings.Contains(log, `"partitionKey":"old"`) ||
+		!strings.Contains(log, `"sequenceNumber":"`+seq+`"`) {
+		t.Errorf("AT_TIMESTAMP: the child's transcript:\n%s", log)
+	}
+}
+
+// With LATEST, shards already closed at the start are not read (the KCL
+// makes no leases for them), and their children start at LATEST.
+func TestLatestSkipsClosedShards(t *testing.T) {
+	fake := fakekinesis.New()
+	defer fake.Close()
+	fake.CreateStream(testStream, 1)
+	fake.PutToShard(testStream, shard(0), "k", []byte("old"))
+	kids := fake.Split(testStream, shard(0))
+	dir := t.TempDir()
+	r := startDaemon(t, fake, dir, func(c *Config) { c.InitialPosition = lease.Latest }, "every-batch")
+	r.waitFor("both children", func() bool { return len(readEvents(t, dir)) == 2 })
+	if err := r.stop(); err != nil {
+		t.Fatalf("Run = %v; logs:\n%s", err, r.logs)
+	}
+	events := strings.Join(readEvents(t, dir), "\n")
+	if strings.Contains(events, shard(0)) {
+		t.Errorf("the closed parent was read with LATEST:\n%s", events)
+	}
+	for _, k := range kids {
+		if log := strings.Join(readLog(t, dir, k), "\n"); !strings.Contains(log, `"sequenceNumber":"LATEST"`) {
+			t.Errorf("%s did not start at LATEST:\n%s", k, log)
+		}
+	}
+}
+
+// A parent finished in an earlier run (SHARD_END in the file) is not read
+// again, and its children start at TRIM_HORIZON whatever the initial
+// position, so that nothing written to them is missed.
+func TestFinishedParentFromAnEarlierRun(t *testing.T) {
+	fake := fakekinesis.New()
+	defer fake.Close()
+	fake.CreateStream(testStream, 1)
+	kids := fake.Split(testStream, shard(0))
+	fake.Put(testStream, "k", []byte("written before this run"))
+	dir := t.TempDir()
+	s, err := OpenStore(filepath.Join(dir, "checkpoints.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set(testStream, shard(0), lease.ShardEnd)
+	s.Close()
+	r := startDaemon(t, fake, dir, func(c *Config) { c.InitialPosition = lease.Latest }, "every-batch")
+	r.waitFor("both children", func() bool { return len(readEvents(t, dir)) >= 2 })
+	r.waitFor("the record", func() bool { return r.checkpoint(kids[0]) != "" || r.checkpoint(kids[1]) != "" })
+	if err := r.stop(); err != nil {
+		t.Fatalf("Run = %v; logs:\n%s", err, r.logs)
+	}
+	if events := strings.Join(readEvents(t, dir), "\n"); strings.Contains(events, shard(0)) {
+		t.Errorf("the finished parent was read again:\n%s", events)
+	}
+	for _, k := range kids {
+		if log := strings.Join(readLog(t, dir, k), "\n"); !strings.Contains(log, `"sequenceNumber":"TRIM_HORIZON"`) {
+			t.Errorf("%s did not start at TRIM_HORIZON:\n%s", k, log)
+		}
+	}
+}
