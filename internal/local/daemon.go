@@ -19,8 +19,8 @@ import (
 // more shards stopped because of their child.
 var ErrShardsFailed = errors.New("shards failed")
 
-// FailedError reports the shards that failed during Run, each logged also
-// when it happened.
+// FailedError reports the shards that failed during Run, each of which was
+// also logged when it happened.
 type FailedError struct {
 	Failures []*ShardFailure
 	Shards   int // how many shards Run knew
@@ -208,9 +208,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	if len(failures) > 0 {
-		for _, f := range failures {
-			log.Error("summary: " + f.Error())
-		}
 		return &FailedError{Failures: failures, Shards: len(shards)}
 	}
 	if ctx.Err() == nil {

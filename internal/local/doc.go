@@ -74,6 +74,6 @@
 //     Java daemon waits for ever); it is killed.
 //
 // A failed shard is not restarted. Run goes on with the other shards,
-// returns when nothing is left that could run, and then reports every
-// failure again in a summary; its error wraps ErrShardsFailed.
+// returns when nothing is left that could run, and then returns every
+// failure in a *FailedError, which wraps ErrShardsFailed.
 package local
