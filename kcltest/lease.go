@@ -3,7 +3,7 @@ package kcltest
 import (
 	"fmt"
 
-	"github.com/kclgo/mld/kcl"
+	"github.com/kclgo/mld/internal/lease"
 	"github.com/kclgo/mld/protocol"
 )
 
@@ -16,64 +16,15 @@ type Position struct {
 }
 
 // ShardEnd is the position of a finished shard.
-var ShardEnd = Position{SequenceNumber: "SHARD_END"}
+var ShardEnd = Position(lease.ShardEnd)
 
-func (p Position) String() string {
-	if !isNumber(p.SequenceNumber) {
-		return p.SequenceNumber
-	}
-	return fmt.Sprintf("%s/%d", p.SequenceNumber, p.SubSequenceNumber)
-}
-
-// compare orders positions as the KCL does: the start sentinels before every
-// record, SHARD_END after.
-func compare(a, b Position) int {
-	ra, rb := rank(a), rank(b)
-	if ra != rb || ra != 1 {
-		return ra - rb
-	}
-	if c := kcl.CompareSequenceNumbers(a.SequenceNumber, b.SequenceNumber); c != 0 {
-		return c
-	}
-	switch {
-	case a.SubSequenceNumber < b.SubSequenceNumber:
-		return -1
-	case a.SubSequenceNumber > b.SubSequenceNumber:
-		return 1
-	}
-	return 0
-}
-
-func rank(p Position) int {
-	switch {
-	case p.SequenceNumber == "SHARD_END":
-		return 2
-	case isNumber(p.SequenceNumber):
-		return 1
-	}
-	return 0
-}
-
-func isNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func (p Position) String() string { return lease.Position(p).String() }
 
 // state is the daemon's view of the shard: the lease's checkpoint and the
-// range a checkpoint may take (spec §2.3, §2.4, §3.2).
+// range a checkpoint may take (spec §2.3, §2.4, §3.2), kept by the rules
+// the kcl local daemon uses too.
 type state struct {
-	action      protocol.Message // the action being served
-	checkpoint  Position         // the lease's checkpoint
-	largest     Position         // the largest permitted checkpoint
-	lastRecord  Position         // the last record delivered
-	delivered   bool
+	lease       lease.Lease
 	leaseGone   bool // a checkpoint was refused with ShutdownException
 	checkpoints []Position
 	nextSeq     int64
@@ -90,37 +41,20 @@ func (d *Daemon) Checkpoints() []Position {
 func (d *Daemon) Checkpoint() Position {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.checkpoint
+	return Position(d.lease.Checkpoint())
 }
 
 // begin updates the state for a new action.
 func (d *Daemon) begin(m protocol.Message) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.action = m
-	switch m := m.(type) {
-	case protocol.Initialize:
-		d.checkpoint = Position{SequenceNumber: m.SequenceNumber.V, SubSequenceNumber: m.SubSequenceNumber.V}
-		d.largest = d.checkpoint
-	case protocol.ProcessRecords:
-		if n := len(m.Records); n > 0 {
-			last := m.Records[n-1]
-			d.lastRecord = Position{SequenceNumber: last.SequenceNumber, SubSequenceNumber: last.SubSequenceNumber.V}
-			d.largest, d.delivered = d.lastRecord, true
-		}
-	case protocol.ShardEnded:
-		d.largest = ShardEnd
-	case protocol.Shutdown:
-		if m.Reason == protocol.ReasonTerminate {
-			d.largest = ShardEnd
-		}
-	}
+	d.lease.Begin(m)
 }
 
 func (d *Daemon) shardEnding() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.largest == ShardEnd
+	return d.lease.ShardEnding()
 }
 
 // atShardEnd reports whether the shard's end was checkpointed, or need not
@@ -128,12 +62,12 @@ func (d *Daemon) shardEnding() bool {
 func (d *Daemon) atShardEnd() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.checkpoint == ShardEnd || d.leaseGone
+	return d.lease.Checkpoint() == lease.ShardEnd || d.leaseGone
 }
 
 // replied notes what a checkpoint reply tells about the lease.
 func (d *Daemon) replied(r protocol.CheckpointReply) {
-	if r.Error.Valid && r.Error.V == "ShutdownException" {
+	if r.Error.Valid && r.Error.V == lease.Shutdown {
 		d.mu.Lock()
 		d.leaseGone = true
 		d.mu.Unlock()
@@ -152,15 +86,10 @@ func (d *Daemon) answer(action string, req protocol.Checkpoint) protocol.Checkpo
 
 func (d *Daemon) perform(action string, req protocol.Checkpoint) string {
 	d.mu.Lock()
-	current := d.action
+	refused := d.lease.NoCheckpointer()
 	d.mu.Unlock()
-	switch m := current.(type) {
-	case protocol.Initialize, protocol.LeaseLost:
-		return "InvalidStateException" // no checkpointer for these actions
-	case protocol.Shutdown:
-		if m.Reason != protocol.ReasonTerminate {
-			return "ShutdownException" // 1.x ZOMBIE: the lease is gone
-		}
+	if refused != "" {
+		return refused // no checkpointer for this action
 	}
 	if exc, ok := d.popScript(); ok && exc != "" {
 		return exc
@@ -169,7 +98,7 @@ func (d *Daemon) perform(action string, req protocol.Checkpoint) string {
 	gone := d.leaseGone
 	d.mu.Unlock()
 	if gone {
-		return "ShutdownException" // a lost lease stays lost
+		return lease.Shutdown // a lost lease stays lost
 	}
 	return d.store(req)
 }
@@ -180,34 +109,12 @@ func (d *Daemon) perform(action string, req protocol.Checkpoint) string {
 func (d *Daemon) store(req protocol.Checkpoint) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	target := d.largest
-	if req.SequenceNumber.Valid {
-		seq := req.SequenceNumber.V
-		if req.SubSequenceNumber.V < 0 {
-			return "IllegalArgumentException"
-		}
-		switch seq {
-		case "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP", "SHARD_END":
-			target = Position{SequenceNumber: seq}
-		default:
-			if !isNumber(seq) {
-				return "IllegalArgumentException"
-			}
-			target = Position{SequenceNumber: seq, SubSequenceNumber: req.SubSequenceNumber.V}
-		}
-		if compare(target, d.checkpoint) < 0 || compare(target, d.largest) > 0 {
-			if !(d.largest == ShardEnd && d.delivered && compare(target, d.lastRecord) <= 0 && compare(target, d.checkpoint) >= 0) {
-				return "IllegalArgumentException"
-			}
-		}
-		// At a shard's end, the last record delivered stands for SHARD_END.
-		if d.largest == ShardEnd && d.delivered && target == d.lastRecord {
-			target = ShardEnd
-		}
+	target, exc := d.lease.Target(req)
+	if exc != "" {
+		return exc
 	}
-	if target != d.checkpoint {
-		d.checkpoint = target
-		d.checkpoints = append(d.checkpoints, target)
+	if d.lease.Set(target) {
+		d.checkpoints = append(d.checkpoints, Position(target))
 	}
 	return ""
 }

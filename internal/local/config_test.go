@@ -1,0 +1,174 @@
+package local
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kclgo/mld/internal/kclprops"
+	"github.com/kclgo/mld/protocol"
+)
+
+func TestFromProperties(t *testing.T) {
+	base := "streamName = orders\nexecutableName = /bin/proc  -x 1\n"
+	tests := []struct {
+		name    string
+		props   string
+		want    Config
+		wantErr string
+	}{
+		{"defaults", base, Config{Stream: "orders", Executable: []string{"/bin/proc", "-x", "1"}, InitialPosition: "LATEST"}, ""},
+		{"everything", base + `regionName = eu-west-1
+kinesisEndpoint = http://127.0.0.1:4567
+initialPositionInStream = trim_horizon
+maxRecords = 500
+idleTimeBetweenReadsInMillis = 50
+shardSyncIntervalMillis = 5000
+timeoutInSeconds = 30
+`, Config{Stream: "orders", Executable: []string{"/bin/proc", "-x", "1"}, Region: "eu-west-1", Endpoint: "http://127.0.0.1:4567",
+			InitialPosition: "TRIM_HORIZON", MaxRecords: 500, IdleTime: MinIdleTime, ShardSync: 5 * time.Second, Timeout: 30 * time.Second}, ""},
+		{"at timestamp", base + "initialPositionInStreamExtended = 1700000000\n",
+			Config{Stream: "orders", Executable: []string{"/bin/proc", "-x", "1"}, InitialPosition: "AT_TIMESTAMP", Timestamp: time.Unix(1700000000, 0)}, ""},
+		{"zero is the default", base + "maxRecords = 0\nidleTimeBetweenReadsInMillis = 0\n",
+			Config{Stream: "orders", Executable: []string{"/bin/proc", "-x", "1"}, InitialPosition: "LATEST"}, ""},
+		{"stream ARN wins", base + "streamArn = arn:aws:kinesis:us-east-1:123456789012:stream/payments\n",
+			Config{Stream: "payments", Executable: []string{"/bin/proc", "-x", "1"}, InitialPosition: "LATEST"}, ""},
+		{"no stream", "executableName = /bin/proc\n", Config{}, "kcl.properties: streamName is not set: name the stream to consume"},
+		{"no executable", "streamName = s\n", Config{}, "kcl.properties: executableName is not set"},
+		{"bad ARN", base + "streamArn = orders\n", Config{}, `streamArn "orders" is not a stream ARN`},
+		{"bad position", base + "initialPositionInStream = OLDEST\n", Config{}, `initialPositionInStream = "OLDEST": want TRIM_HORIZON or LATEST`},
+		{"AT_TIMESTAMP without a time", base + "initialPositionInStream = AT_TIMESTAMP\n", Config{}, "needs initialPositionInStreamExtended"},
+		{"bad timestamp", base + "initialPositionInStreamExtended = yesterday\n", Config{}, "want a time in epoch seconds"},
+		{"too many records", base + "maxRecords = 20000\n", Config{}, "GetRecords returns at most 10000 records"},
+		{"negative records", base + "maxRecords = -1\n", Config{}, `maxRecords = "-1": want a number of records`},
+		{"bad idle time", base + "idleTimeBetweenReadsInMillis = 1s\n", Config{}, "want milliseconds"},
+		{"bad sync", base + "shardSyncIntervalMillis = x\n", Config{}, "shardSyncIntervalMillis"},
+		{"zero timeout", base + "timeoutInSeconds = 0\n", Config{}, "timeoutInSeconds = 0 makes the daemon give up on the first wait"},
+		{"bad timeout", base + "timeoutInSeconds = soon\n", Config{}, `timeoutInSeconds = "soon": want seconds`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := kclprops.Parse("kcl.properties", []byte(tt.props))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := FromProperties(f)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("FromProperties = %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, got, cmp.AllowUnexported(Config{})); d != "" {
+				t.Errorf("FromProperties (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestConfigChecks(t *testing.T) {
+	ok := Config{Stream: "s", Executable: []string{"x"}, CheckpointFile: "c"}
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"no stream", func(c *Config) { c.Stream = "" }, "no stream"},
+		{"empty executable", func(c *Config) { c.Executable = []string{""} }, "executableName is empty or starts with a space"},
+		{"no checkpoint file", func(c *Config) { c.CheckpointFile = "" }, "no checkpoint file"},
+		{"bad position", func(c *Config) { c.InitialPosition = "OLDEST" }, `initial position "OLDEST"`},
+	}
+	for _, tt := range tests {
+		c := ok
+		tt.edit(&c)
+		if _, err := New(c, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: New = %v, want an error containing %q", tt.name, err, tt.want)
+		}
+	}
+	if _, err := New(ok, nil); err != nil {
+		t.Errorf("New(%+v) = %v", ok, err)
+	}
+}
+
+func TestIsLocalEndpoint(t *testing.T) {
+	for endpoint, want := range map[string]bool{
+		"":                       false,
+		"http://127.0.0.1:4567":  true,
+		"http://localhost:4566":  true,
+		"http://[::1]:4567":      true,
+		"http://localstack:4566": true,
+		"https://kinesis.us-east-1.amazonaws.com":     false,
+		"https://kinesis.cn-north-1.amazonaws.com.cn": false,
+		"https://kinesis.us-east-1.api.aws":           false,
+		"not a url":                                   true,
+	} {
+		if got := IsLocalEndpoint(endpoint); got != want {
+			t.Errorf("IsLocalEndpoint(%q) = %v, want %v", endpoint, got, want)
+		}
+	}
+}
+
+func TestJacksonSkips(t *testing.T) {
+	for line, want := range map[string]string{
+		`{"action":"status","responseFor":"initialize"}`:                           "",
+		`{"action": "status", "responseFor": "initialize"}`:                        "",
+		`{"action":"status","responseFor":"initialize","pid":1}`:                   `unknown field "pid"`,
+		`{"action":"status","action":"status","responseFor":"initialize"}`:         `a second "action" field`,
+		`{"action":"checkpoint","sequenceNumber":"1","subSequenceNumber":0}`:       "",
+		`{"action":"checkpoint","sequenceNumber":"1","error":null}`:                "",
+		`{"action":"checkpoint","checkpoint":"1"}`:                                 `unknown field "checkpoint"`,
+		`{"action":"status","responseFor":"initialize"} {"action":"status","x":1}`: "",
+	} {
+		m, err := decodeForTest(line)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if got := jacksonSkips([]byte(line), m); got != want {
+			t.Errorf("jacksonSkips(%s) = %q, want %q", line, got, want)
+		}
+	}
+}
+
+func decodeForTest(line string) (string, error) {
+	m, err := protocol.DecodeChild([]byte(line))
+	if err != nil {
+		return "", err
+	}
+	return m.Action(), nil
+}
+
+func TestNewClient(t *testing.T) {
+	ctx := context.Background()
+	c, err := NewClient(ctx, "", "http://127.0.0.1:4567")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := c.Options().Credentials.Retrieve(ctx)
+	if c.Options().Region != LocalRegion || err != nil || creds.AccessKeyID != "local" {
+		t.Errorf("local client: region %q, credentials %v, %v; want %s and the dummy credentials", c.Options().Region, creds.AccessKeyID, err, LocalRegion)
+	}
+
+	// AWS: the region must come from somewhere.
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, nil, 0o644)
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", empty)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
+	if _, err := NewClient(ctx, "", ""); err == nil || !strings.Contains(err.Error(), "local: no AWS region: set regionName") {
+		t.Errorf("NewClient with no region = %v, want an error naming regionName", err)
+	}
+	c, err = NewClient(ctx, "eu-west-1", "")
+	if err != nil || c.Options().Region != "eu-west-1" || c.Options().BaseEndpoint != nil {
+		t.Errorf("NewClient for AWS = %v, %v", c, err)
+	}
+}
