@@ -1,10 +1,11 @@
-# Every target works on a fresh machine with Go 1.26; nothing needs Java or AWS.
+# Every target works on a fresh machine with Go 1.26; nothing needs Java or AWS. run and the
+# end-to-end tests in test also need Node.js and npm (kinesalite is installed from npm on first use).
 GO          ?= go
 BIN         ?= bin
 FUZZTIME    ?= 20s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint fuzz demo bench install clean
+.PHONY: all build test lint fuzz run demo bench install clean
 
 all: build
 
@@ -27,6 +28,10 @@ lint:
 ## fuzz: fuzz the decoder for FUZZTIME (go test -fuzz runs one target at a time)
 fuzz:
 	$(GO) test ./protocol -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME)
+
+## run: the whole pipeline on this machine: kinesalite, kcl put, kcl local and the sample processor
+run: build
+	$(GO) run ./internal/cmd/local-demo -bin $(BIN)
 
 ## demo: play a complete daemon session against the sample processor (no Java, no AWS)
 demo: build

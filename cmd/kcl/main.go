@@ -1,7 +1,13 @@
 // Command kcl is the toolbox around Go record processors for the KCL
 // MultiLangDaemon.
 //
-//	kcl play [flags] -- command [args...]   play a daemon session against a processor
+//	kcl jars [flags]                          fetch and verify the daemon's jars; kcl-jars.lock
+//	kcl check [flags] [-p] kcl.properties     check kcl.properties for the daemon's KCL version
+//	kcl daemon [flags] [-p] kcl.properties    run the Java MultiLangDaemon with the right classpath
+//	kcl local [flags] -p kcl.properties       run a processor on a stream without Java (not for production)
+//	kcl put [flags] [-p kcl.properties]       write records to a stream
+//	kcl play [flags] -- command [args...]     play a daemon session against a processor
+//	kcl bench [flags]                         measure an SDK processor against a reference child
 //
 // Run "kcl help" for the list of commands, and "kcl <command> -h" for one.
 package main
