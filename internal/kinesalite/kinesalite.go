@@ -84,6 +84,9 @@ func Install(ctx context.Context, log io.Writer) (string, error) {
 	if installed(dir) {
 		return dir, nil
 	}
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 && !installed(dir) {
+		return "", fmt.Errorf("kinesalite: %s holds something other than kinesalite %s; remove it, or set %s to another directory", dir, Version, DirEnv)
+	}
 	if err := checkNode(); err != nil {
 		return "", err
 	}
@@ -109,11 +112,14 @@ func Install(ctx context.Context, log io.Writer) (string, error) {
 	if !installed(tmp) {
 		return "", fmt.Errorf("kinesalite: npm install kinesalite@%s did not install it:\n%s", Version, out.Bytes())
 	}
+	// An empty directory in the way (one made for KINESALITE_DIR, say) is
+	// replaced; os.Remove leaves a non-empty one alone.
+	os.Remove(dir)
 	if err := os.Rename(tmp, dir); err != nil {
 		if installed(dir) {
 			return dir, nil // installed concurrently
 		}
-		return "", fmt.Errorf("kinesalite: %w", err)
+		return "", fmt.Errorf("kinesalite: %s holds something other than kinesalite %s; remove it, or set %s to another directory: %w", dir, Version, DirEnv, err)
 	}
 	return dir, nil
 }

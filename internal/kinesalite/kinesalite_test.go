@@ -87,7 +87,11 @@ func TestInstall(t *testing.T) {
 		}
 		t.Skip("npm not found on PATH; install Node.js to run this test")
 	}
+	// An empty directory, as one made for KINESALITE_DIR, is installed into.
 	dir := filepath.Join(t.TempDir(), "kinesalite")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv(DirEnv, dir)
 	var log strings.Builder
 	ctx := context.Background()
@@ -105,6 +109,21 @@ func TestInstall(t *testing.T) {
 	log.Reset()
 	if got, err := Install(ctx, &log); err != nil || got != dir || log.Len() != 0 {
 		t.Errorf("second Install = %q, %v (log %q), want the same directory, silently", got, err, log.String())
+	}
+}
+
+func TestInstallRefusesForeignDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(DirEnv, dir)
+	_, err := Install(context.Background(), nil)
+	if err == nil || !strings.Contains(err.Error(), "holds something other than kinesalite") {
+		t.Fatalf("Install into a non-empty directory = %v, want a refusal naming it", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "notes.txt")); err != nil || string(b) != "mine" {
+		t.Errorf("the directory's file was touched: %q, %v", b, err)
 	}
 }
 
