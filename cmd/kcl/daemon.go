@@ -119,7 +119,7 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	}
 	// A version the daemon cannot be started for is reported as such, not
 	// as a missing jar list.
-	if v, err := kclprops.ParseVersion(jf.kcl); err == nil {
+	if v, _, err := kclVersion("kcl daemon", jf.kcl, jf.list != ""); err == nil {
 		_, err = launch.MainClassFor(v)
 		if err == nil && v.Major == 1 && *logConf != "" {
 			err = fmt.Errorf("-l: KCL %s takes no logging configuration (it logs through commons-logging): drop -l", v)
@@ -136,6 +136,9 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 1
+	}
+	if jf.note != "" {
+		fmt.Fprintln(stderr, jf.note)
 	}
 
 	props, err := kclprops.Load(path)

@@ -598,3 +598,39 @@ func TestDaemonInterruptedFetch(t *testing.T) {
 		}
 	}
 }
+
+func TestDaemonPartialVersion(t *testing.T) {
+	for _, tc := range []struct{ kcl, version string }{{"3", "3.1.3"}, {"2", "2.7.2"}, {"1", "1.9.3"}} {
+		t.Run(tc.kcl, func(t *testing.T) {
+			e := newDaemonEnv(t, tc.version, newFakeJava(t, "17", 0, "", "").release())
+			if tc.kcl == "3" {
+				// A key of 3.5.0: the 3.1.3 daemon ignores it, so it is an
+				// error for the jars that run, whatever kcl check -kcl 3 says.
+				os.WriteFile(e.props, append([]byte(e.read(t)), "migrateAllEntitiesToLeaseTable = true\n"...), 0o644)
+			}
+			e.version = tc.kcl
+			code, _, stderr := kclRun(e.args("--print-command")...)
+			if !strings.Contains(stderr, "kcl daemon: -kcl "+tc.kcl+" taken as "+tc.version+", the built-in jar list\n") {
+				t.Errorf("stderr lacks the version notice:\n%s", stderr)
+			}
+			if tc.kcl == "3" {
+				if code != 1 || !strings.Contains(stderr, "migrateAllEntitiesToLeaseTable is not read by KCL 3.1.3") {
+					t.Errorf("exit %d, want the 3.5.0 key refused for the 3.1.3 jars:\n%s", code, stderr)
+				}
+				return
+			}
+			if code != 0 {
+				t.Errorf("exit %d:\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+func (e *daemonEnv) read(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(e.props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

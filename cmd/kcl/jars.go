@@ -53,11 +53,14 @@ type jarFlags struct {
 	jobs, retries                       int
 	idleTimeout, timeout                time.Duration
 	allowMissing                        bool
+	// note, set by resolve, says which release a -kcl without its patch
+	// release was taken as.
+	note string
 }
 
 func addJarFlags(fs *flag.FlagSet) *jarFlags {
 	f := &jarFlags{}
-	fs.StringVar(&f.kcl, "kcl", "3.1.3", "KCL `version` of the daemon (built-in jar lists: "+strings.Join(jars.BuiltinVersions(), ", ")+")")
+	fs.StringVar(&f.kcl, "kcl", "3.1.3", "KCL `version` of the daemon (built-in jar lists: "+strings.Join(jars.BuiltinVersions(), ", ")+"; 3 or 3.1 means the built-in 3.1.3)")
 	fs.StringVar(&f.list, "list", "", "read the jar list from `file` instead of the built-in one (needs -kcl)")
 	fs.StringVar(&f.dir, "dir", "", "jar `directory` (default $KCL_JARS_DIR, else <user cache dir>/kcl-go/jars/<version>)")
 	// The environment is read in resolve, not here: -h prints the defaults,
@@ -84,9 +87,15 @@ func (f *jarFlags) resolve(fs *flag.FlagSet, name string) (kclprops.Version, *ja
 	var o jars.Options
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	v, err := kclprops.ParseVersion(f.kcl)
+	if f.list != "" && !set["kcl"] {
+		return kclprops.Version{}, nil, o, usageError{name + ": -list needs -kcl: the version names the jar directory and picks the daemon's main class"}
+	}
+	v, note, err := kclVersion(name, f.kcl, f.list != "")
 	if err != nil {
-		return v, nil, o, usageError{fmt.Sprintf("%s: -kcl: %s", name, strings.TrimPrefix(err.Error(), "kclprops: "))}
+		return v, nil, o, err
+	}
+	if note != "" {
+		f.note = fmt.Sprintf("%s: %s", name, note)
 	}
 	if f.offline != "" && set["repo"] {
 		return v, nil, o, usageError{name + ": -offline and -repo exclude each other: -offline takes the jars from a directory, -repo from a repository"}
@@ -96,9 +105,6 @@ func (f *jarFlags) resolve(fs *flag.FlagSet, name string) (kclprops.Version, *ja
 	}
 	var list *jars.List
 	if f.list != "" {
-		if !set["kcl"] {
-			return v, nil, o, usageError{name + ": -list needs -kcl: the version names the jar directory and picks the daemon's main class"}
-		}
 		data, err := os.ReadFile(f.list)
 		if err == nil {
 			list, err = jars.ParseList(f.list, data)
@@ -133,6 +139,37 @@ func (f *jarFlags) resolve(fs *flag.FlagSet, name string) (kclprops.Version, *ja
 		IdleTimeout: f.idleTimeout, AttemptTimeout: f.timeout,
 	}
 	return v, list, o, nil
+}
+
+// kclVersion parses -kcl for kcl jars and kcl daemon. A version without
+// its patch release (3, 3.1) means the newest built-in jar list of that
+// line, and note says so: those jars are what runs, so the properties are
+// checked and the main class picked for that release too. With a jar list
+// of the user's (-list) the version must be exact, since nothing else says
+// which release the list's jars are.
+func kclVersion(name, s string, withList bool) (v kclprops.Version, note string, err error) {
+	v, err = kclprops.ParseVersion(s)
+	if err != nil {
+		return v, "", usageError{fmt.Sprintf("%s: -kcl: %s", name, strings.TrimPrefix(err.Error(), "kclprops: "))}
+	}
+	if strings.Count(s, ".") == 2 {
+		return v, "", nil
+	}
+	if withList {
+		return v, "", usageError{fmt.Sprintf("%s: -list needs the exact KCL version of its jars, major.minor.patch, not -kcl %s", name, s)}
+	}
+	var best string
+	for _, b := range jars.BuiltinVersions() { // oldest first
+		if strings.HasPrefix(b, s+".") {
+			best = b
+		}
+	}
+	if best == "" {
+		return v, "", usageError{fmt.Sprintf("%s: no built-in jar list for KCL %s (built in: %s): give one with -list FILE -kcl %s",
+			name, s, strings.Join(jars.BuiltinVersions(), ", "), v)}
+	}
+	v, err = kclprops.ParseVersion(best)
+	return v, fmt.Sprintf("-kcl %s taken as %s, the built-in jar list", s, best), err
 }
 
 // interruptible returns a context cancelled by SIGINT or SIGTERM.
@@ -190,6 +227,9 @@ func runJars(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 1
+	}
+	if jf.note != "" {
+		fmt.Fprintln(stderr, jf.note)
 	}
 	if !*printCP {
 		o.Progress = stderr

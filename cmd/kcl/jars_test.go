@@ -261,3 +261,33 @@ func TestJarsInterrupted(t *testing.T) {
 		t.Errorf("lock file after the interruption: %v", err)
 	}
 }
+
+// A version given without its patch release (-kcl 3, -kcl 3.1) means the
+// built-in jar list of that line, for kcl jars and kcl daemon alike, and the
+// daemon's properties are checked for the version of the jars it runs.
+func TestJarsPartialVersion(t *testing.T) {
+	e := newJarsEnv(t, "3.1.3")
+	for _, kcl := range []string{"3", "3.1"} {
+		code, stdout, stderr := kclRun(append([]string{"jars", "-kcl", kcl, "-print-classpath"}, e.flags()...)...)
+		if code != 0 || !strings.HasPrefix(stdout, filepath.Join(e.dir, e.list.Jars[0].FileName())+":") {
+			t.Errorf("kcl jars -kcl %s: exit %d, stdout %q:\n%s", kcl, code, stdout, stderr)
+		}
+		if want := "kcl jars: -kcl " + kcl + " taken as 3.1.3, the built-in jar list\n"; !strings.Contains(stderr, want) {
+			t.Errorf("kcl jars -kcl %s: stderr lacks %q:\n%s", kcl, want, stderr)
+		}
+	}
+	for _, tc := range []struct{ kcl, want string }{
+		{"3.2", "kcl jars: no built-in jar list for KCL 3.2 (built in: 1.9.3, 2.7.2, 3.1.3): give one with -list FILE -kcl 3.2.0"},
+		{"4", "only majors 1, 2 and 3 exist"},
+	} {
+		if code, _, stderr := kclRun(append([]string{"jars", "-kcl", tc.kcl}, e.flags()...)...); code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("kcl jars -kcl %s: exit %d, stderr:\n%s\nwant %q", tc.kcl, code, stderr, tc.want)
+		}
+	}
+	list := filepath.Join(t.TempDir(), "list.txt")
+	os.WriteFile(list, []byte("com.example:a:1.0\n"), 0o644)
+	if code, _, stderr := kclRun(append([]string{"jars", "-kcl", "3", "-list", list}, e.flags()...)...); code != 2 ||
+		!strings.Contains(stderr, "kcl jars: -list needs the exact KCL version of its jars, major.minor.patch, not -kcl 3") {
+		t.Errorf("-list with -kcl 3: exit %d:\n%s", code, stderr)
+	}
+}
