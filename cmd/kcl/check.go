@@ -49,17 +49,15 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); fs.PrintDefaults() }
 	pfile := fs.String("p", "", "the properties file, as the daemon's -p (wins over a positional file)")
-	kclVersion := fs.String("kcl", "3.1.3", "the KCL version of the daemon: 3, 2.7.2, 1.9.3 (a bare major means its newest release)")
+	kclFlag := fs.String("kcl", "3.1.3", "the KCL version of the daemon: 3.5.1, 2.7.2, 1.9.3 (3 or 3.1 means 3.1.3, as for kcl jars and kcl daemon)")
 	effective := fs.Bool("effective", false, "also print the effective configuration")
 	asJSON := fs.Bool("json", false, "print problems (and the -effective configuration) as one JSON object")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	pos, code := parseInterleaved(fs, args)
+	if code >= 0 {
+		return code
 	}
 	path := *pfile
-	switch pos := fs.Args(); {
+	switch {
 	case len(pos) > 1:
 		fmt.Fprintf(stderr, "kcl check: %d files given; the daemon takes exactly one properties file\n", len(pos))
 		return 2
@@ -72,16 +70,24 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	v, err := kclprops.ParseVersion(*kclVersion)
+	v, err := kclprops.ParseVersion(*kclFlag)
 	if err != nil {
 		fmt.Fprintf(stderr, "kcl check: -kcl: %v\n", strings.TrimPrefix(err.Error(), "kclprops: "))
 		return 2
 	}
-	if !strings.Contains(*kclVersion, ".") {
+	// A version without its patch release means what kcl jars and kcl
+	// daemon take it as, the release of a built-in jar list, so that the
+	// check agrees with the daemon that runs; with no such list, a bare
+	// major is the newest release the checks know.
+	note := ""
+	if bv, n, err := kclVersion("kcl check", *kclFlag, false); err == nil && n != "" {
+		v, note = bv, n
+	} else if !strings.Contains(*kclFlag, ".") {
 		v = kclprops.Latest(v.Major)
-		if !*asJSON {
-			fmt.Fprintf(stdout, "kcl check: -kcl %s taken as %v, the newest %d.x the checks know\n", *kclVersion, v, v.Major)
-		}
+		note = fmt.Sprintf("-kcl %s taken as %v, the newest %d.x the checks know", *kclFlag, v, v.Major)
+	}
+	if note != "" && !*asJSON {
+		fmt.Fprintf(stdout, "kcl check: %s\n", note)
 	}
 
 	var report *kclprops.Report

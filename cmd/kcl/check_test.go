@@ -54,7 +54,11 @@ func TestCheckExitStatus(t *testing.T) {
 		{"other version", []string{"-kcl", "1.9.3", clean}, 1, []string{
 			":4: error: AwsCredentialsProvider: unknown key, ignored by the daemon without a word; did you mean AWSCredentialsProvider? (keys are case-sensitive; AWSCredentialsProvider is required)",
 		}, nil},
-		{"bare major", []string{"-kcl", "3", clean}, 0, []string{"kcl check: -kcl 3 taken as 3.5.1, the newest 3.x the checks know\n", "no problems for KCL 3.5.1"}, nil},
+		{"bare major", []string{"-kcl", "3", clean}, 0, []string{"kcl check: -kcl 3 taken as 3.1.3, the built-in jar list\n", "no problems for KCL 3.1.3"}, nil},
+		{"bare major, as kcl daemon takes it", []string{"-kcl", "3", props(t, "migrateAllEntitiesToLeaseTable = true\n")}, 1, []string{
+			":5: error: migrateAllEntitiesToLeaseTable is not read by KCL 3.1.3"}, nil},
+		{"minor without a built-in list", []string{"-kcl", "3.5", clean}, 0, []string{"no problems for KCL 3.5.0"}, nil},
+		{"flags after the file", []string{clean, "-kcl", "1.9.3"}, 1, []string{"AwsCredentialsProvider: unknown key"}, nil},
 		{"syntax error", []string{props(t, "metricsLevel = \\u00ZZ\n")}, 1, []string{":5: error: invalid unicode literal: java.util.Properties refuses the file, so the daemon cannot start\n", "kcl check: 1 error, 0 warnings"}, nil},
 		{"no file", nil, 2, nil, []string{"kcl check: no properties file given\n", "usage: kcl check"}},
 		{"two files", []string{clean, clean}, 2, nil, []string{"kcl check: 2 files given; the daemon takes exactly one properties file\n"}},

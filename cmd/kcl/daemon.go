@@ -91,20 +91,9 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	logConf := fs.String("l", "", "logback configuration `file` for KCL 2.1+ (default: a quiet one, logging to stderr)")
 	printCmd := fs.Bool("print-command", false, "print the command, as one shell line with its working directory, instead of running it")
 
-	// Flags may follow the file too: kcl daemon kcl.properties -kcl 1.9.3.
-	var positional []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if err == flag.ErrHelp {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+	positional, code := parseInterleaved(fs, args)
+	if code >= 0 {
+		return code
 	}
 	path := *propsFlag
 	switch {
@@ -237,12 +226,32 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 		v, java.Version, java.Path, len(res.Jars), o.Lock)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
-	code, err := launch.Run(cmd, sigs, func(msg string) { fmt.Fprintf(stderr, "kcl daemon: %s\n", msg) })
+	code, err = launch.Run(cmd, sigs, func(msg string) { fmt.Fprintf(stderr, "kcl daemon: %s\n", msg) })
 	if err != nil {
 		printErrors(stderr, "kcl daemon", err)
 		return 1
 	}
 	return code
+}
+
+// parseInterleaved parses flags that may follow the properties file too
+// (kcl daemon kcl.properties -kcl 1.9.3) and returns the other arguments.
+// code is the exit status to return at once (0 for -h, 2 for a bad flag), or
+// -1 to go on.
+func parseInterleaved(fs *flag.FlagSet, args []string) (positional []string, code int) {
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if err == flag.ErrHelp {
+				return nil, 0
+			}
+			return nil, 2
+		}
+		if fs.NArg() == 0 {
+			return positional, -1
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
 }
 
 // checkProperties prints the report of kclprops.Check and says whether the
