@@ -242,11 +242,17 @@ func TestRun(t *testing.T) {
 		}()
 		var pid, pgid int
 		parse(t, waitFile(t, filepath.Join(dir, "pid")), &pid, &pgid)
+		t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL) })
 		if pgid != pid || pgid == syscall.Getpgrp() {
 			t.Errorf("java's process group is %d (pid %d, ours %d), want a group of its own", pgid, pid, syscall.Getpgrp())
 		}
 		sigs <- syscall.SIGTERM
-		r := <-done
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return after the signal")
+		}
 		if r.err != nil || r.code != 4 {
 			t.Errorf("Run = %d, %v; want 4, the script's exit on TERM", r.code, r.err)
 		}
@@ -268,7 +274,9 @@ func TestRun(t *testing.T) {
 			code, _ := Run(exec.Command(java), sigs, func(s string) { notes = append(notes, s) })
 			done <- code
 		}()
-		waitFile(t, filepath.Join(dir, "pid"))
+		var pid, pgid int
+		parse(t, waitFile(t, filepath.Join(dir, "pid")), &pid, &pgid)
+		t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL) })
 		sigs <- syscall.SIGINT
 		waitFile(t, filepath.Join(dir, "signals"))
 		sigs <- syscall.SIGINT
