@@ -174,19 +174,29 @@ func newChecker(f *File, v Version) *checker {
 func (c *checker) add(sev Severity, line int, key, msg string) {
 	c.r.Problems = append(c.r.Problems, Problem{Severity: sev, Line: line, Key: key, Message: msg})
 }
-func (c *checker) error(e Entry, msg string) { c.add(Error, e.Line, e.Key, msg) }
+
+// addEntry reports a problem about e. Messages quote bad values (%q), and
+// kcl daemon prints them where logs are kept, so the secrets in a quoted
+// value are masked as Effective masks them.
+func (c *checker) addEntry(sev Severity, e Entry, msg string) {
+	if m := Mask(e.Key, e.Value); m != e.Value {
+		msg = strings.ReplaceAll(msg, strconv.Quote(e.Value), strconv.Quote(m))
+	}
+	c.add(sev, e.Line, e.Key, msg)
+}
+func (c *checker) error(e Entry, msg string) { c.addEntry(Error, e, msg) }
 func (c *checker) errorf(e Entry, format string, args ...any) {
-	c.add(Error, e.Line, e.Key, fmt.Sprintf(format, args...))
+	c.addEntry(Error, e, fmt.Sprintf(format, args...))
 }
 func (c *checker) warnf(e Entry, format string, args ...any) {
-	c.add(Warning, e.Line, e.Key, fmt.Sprintf(format, args...))
+	c.addEntry(Warning, e, fmt.Sprintf(format, args...))
 }
 
 // valuef reports a bad value: an error, or a warning for a key whose name
 // the spec only infers (§8.3), where the lenient outcome is chosen.
 func (c *checker) valuef(s *keySpec, e Entry, format string, args ...any) {
 	if s.unverified {
-		c.add(Warning, e.Line, e.Key, fmt.Sprintf(format, args...)+" (this key is unverified, spec §8.3)")
+		c.addEntry(Warning, e, fmt.Sprintf(format, args...)+" (this key is unverified, spec §8.3)")
 		return
 	}
 	c.errorf(e, format, args...)

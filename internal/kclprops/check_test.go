@@ -387,3 +387,25 @@ func TestReportWrite(t *testing.T) {
 		t.Errorf("Errors, Warnings = %d, %d, want 1, 1", r.Errors(), r.Warnings())
 	}
 }
+
+// Check's messages quote bad values, and kcl daemon prints them where logs
+// are kept: the secrets in them are masked as in Effective.
+func TestCheckMasksSecrets(t *testing.T) {
+	r := check(t, "3.1.3", base[3]+
+		"kinesisEndpoint = localhost:4566?token=abc123\n"+
+		"dynamoDBEndpoint = http://user:s3cr%zz@localhost\n"+
+		"secretName = a\n") // named like a secret, its message quotes no value
+	var b strings.Builder
+	r.Write(&b, "kcl.properties")
+	for _, secret := range []string{"abc123", "s3cr"} {
+		if strings.Contains(b.String(), secret) {
+			t.Errorf("a message shows %q:\n%s", secret, b.String())
+		}
+	}
+	for _, w := range []string{`kinesisEndpoint: "localhost:4566?token=****" does not start with http://`, `dynamoDBEndpoint: "http://****@localhost" is not a URI`,
+		"secretName: unknown key, ignored by the daemon\n"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("messages lack %q:\n%s", w, b.String())
+		}
+	}
+}
