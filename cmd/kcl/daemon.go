@@ -261,11 +261,11 @@ func checkProperties(rep *kclprops.Report, path string, stderr io.Writer) bool {
 	rep.Write(stderr, path)
 	errs, warns := rep.Errors(), len(rep.Problems)-rep.Errors()
 	if errs > 0 {
-		fmt.Fprintf(stderr, "kcl daemon: %s: %d errors, %d warnings; not starting the daemon\n", path, errs, warns)
+		fmt.Fprintf(stderr, "kcl daemon: %s: %s, %s; not starting the daemon\n", path, plural(errs, "error"), plural(warns, "warning"))
 		return false
 	}
 	if warns > 0 {
-		fmt.Fprintf(stderr, "kcl daemon: %s: %d warnings; starting anyway\n", path, warns)
+		fmt.Fprintf(stderr, "kcl daemon: %s: %s; starting anyway\n", path, plural(warns, "warning"))
 	}
 	return true
 }

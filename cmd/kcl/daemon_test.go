@@ -418,7 +418,7 @@ func TestCheckProperties(t *testing.T) {
 	}{
 		{"clean", nil, true, ""},
 		{"warnings", []kclprops.Problem{{Severity: kclprops.Warning, Line: 3, Key: "maxRecords", Message: "maxRecords: 0 is ignored"}}, true,
-			"kcl.properties:3: warning: maxRecords: 0 is ignored\nkcl daemon: kcl.properties: 1 warnings; starting anyway\n"},
+			"kcl.properties:3: warning: maxRecords: 0 is ignored\nkcl daemon: kcl.properties: 1 warning; starting anyway\n"},
 		{"errors", []kclprops.Problem{
 			{Severity: kclprops.Error, Key: "streamName", Message: "streamName: missing"},
 			{Severity: kclprops.Warning, Line: 3, Key: "maxRecords", Message: "maxRecords: 0 is ignored"},
@@ -426,7 +426,7 @@ func TestCheckProperties(t *testing.T) {
 		}, false, "kcl.properties: error: streamName: missing\n" +
 			"kcl.properties:3: warning: maxRecords: 0 is ignored\n" +
 			"kcl.properties:5: error: initialPositionInStream: LATESTT is not a position\n" +
-			"kcl daemon: kcl.properties: 2 errors, 1 warnings; not starting the daemon\n"},
+			"kcl daemon: kcl.properties: 2 errors, 1 warning; not starting the daemon\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
