@@ -47,6 +47,7 @@ func TestMain(m *testing.M) {
 //	wrong-status   answer processRecords with a status for "initialize"
 //	exit-on-batch  exit with status 3 on the first processRecords
 //	hang           never answer processRecords
+//	stop-reading   after initialize, never read stdin again
 //	null           answer processRecords with the line null
 //	no-shard-end   answer shardEnded without checkpointing
 //	ignore-eof     keep running after stdin closes
@@ -139,6 +140,9 @@ func testChild(dir string, behaviours []string) int {
 				checkpoint(nil, nil) // no checkpointer: InvalidStateException
 			}
 			status(m.Action())
+			if has["stop-reading"] {
+				time.Sleep(time.Hour)
+			}
 		case protocol.ProcessRecords:
 			event("processRecords")
 			first, last := m.Records[0], m.Records[len(m.Records)-1]
