@@ -139,8 +139,9 @@ func TestReshardingDuringTheRun(t *testing.T) {
 		}
 		last[p[0]] = p[1]
 	}
+	c := counts(stderr)
 	for _, s := range w.seqs {
-		if n := counts(stderr)[s]; n != 1 {
+		if n := c[s]; n != 1 {
 			t.Errorf("record %s processed %d times, want once", s, n)
 		}
 	}
