@@ -790,3 +790,19 @@ func TestChildNotReadingStdin(t *testing.T) {
 		})
 	}
 }
+
+// timeoutInSeconds bounds each wait for the child's next message, not the
+// exchange: a message the daemon ignores still restarts the wait, as in
+// the Java daemon.
+func TestTimeoutIsPerMessage(t *testing.T) {
+	fake := fakekinesis.New()
+	defer fake.Close()
+	fake.CreateStream(testStream, 1)
+	fake.PutToShard(testStream, shard(0), "a", []byte("1"))
+	fake.CloseShard(testStream, shard(0))
+	dir := t.TempDir()
+	r := startDaemon(t, fake, dir, func(c *Config) { c.Timeout = time.Second }, "slow-messages")
+	if err := r.wait(); err != nil {
+		t.Fatalf("Run = %v, want nil: no wait for a message was longer than timeoutInSeconds; logs:\n%s", err, r.logs)
+	}
+}

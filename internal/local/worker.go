@@ -411,6 +411,9 @@ func (w *worker) exchange(m protocol.Message) *ShardFailure {
 				return fail(quoteLine(line), fmt.Sprintf("a status for %q, not for %q; %s", msg.ResponseFor, action, javaExits))
 			default:
 				w.log.Debug("ignoring a message the daemon does not expect from a child", "line", shorten(line))
+				if timer != nil {
+					timer.Reset(w.cfg.Timeout) // the daemon's wait was for any message
+				}
 			}
 		case <-timeout:
 			return timedOut()
