@@ -36,7 +36,8 @@ kinesisEndpoint, regionName) or from -stream, -endpoint and -region. With an
 endpoint outside AWS, dummy credentials are used; otherwise the AWS SDK's
 default chain.
 
-Records go in batches of at most 500 records and 5 MiB. Entries a call
+Records go in batches of at most 500 records and 5 MiB; one record, with
+its partition key, may take at most 1 MiB. Entries a call
 reports as failed (throttling, internal errors) are sent again with
 exponential backoff, up to -retries times each; records resent this way may
 land after records added later, as with any PutRecords client.

@@ -104,6 +104,11 @@ func TestPutFailures(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "kcl put: 1 records not written after 2 attempts each") || !strings.Contains(out, "0 records written") {
 		t.Errorf("exhausted retries: exit %d:\n%s%s", code, out, errOut)
 	}
+	big := strings.Repeat("x", 1<<20)
+	code, _, errOut = runPutWith("x\n"+big+"\n", "-stream", "s", "-endpoint", fake.URL)
+	if code != 1 || !strings.Contains(errOut, "kcl put: line 2: producer: a record of 1048592 bytes with its partition key: Kinesis takes at most 1048576 (1 MiB) per record") {
+		t.Errorf("a line over 1 MiB: exit %d:\n%s", code, errOut)
+	}
 	code, _, errOut = runPutWith("x\n", "-stream", "missing", "-endpoint", fake.URL)
 	if code != 1 || !strings.Contains(errOut, "ResourceNotFoundException") {
 		t.Errorf("missing stream: exit %d:\n%s", code, errOut)

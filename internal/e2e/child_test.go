@@ -22,7 +22,9 @@ import (
 //	wrong-status answers processRecords with a status for "initialize"
 //	hang         never answers processRecords
 //
-// Each writes its pid to stderr first.
+// The last two misbehave on shardId-000000000000 only; on other shards
+// they checkpoint each batch and follow the protocol. Each writes its pid
+// to stderr first.
 func child(args []string) int {
 	fmt.Fprintf(os.Stderr, "pid %d\n", os.Getpid())
 	if len(args) == 0 {
@@ -68,8 +70,13 @@ func crashingProcessor(limit int) int {
 	return 0 // not reached: Main exits
 }
 
+// badShard is the shard on which rawChild misbehaves.
+const badShard = "shardId-000000000000"
+
 func rawChild(kind string) int {
 	in := bufio.NewReader(os.Stdin)
+	send := func(m protocol.Message) { os.Stdout.Write(append(protocol.Append(nil, m), '\n')) }
+	shard := ""
 	for {
 		line, err := in.ReadBytes('\n')
 		if err != nil {
@@ -80,14 +87,26 @@ func rawChild(kind string) int {
 			return 2
 		}
 		action := m.Action()
-		if _, ok := m.(protocol.ProcessRecords); ok {
-			switch kind {
-			case "wrong-status":
-				action = protocol.ActionInitialize
-			case "hang":
-				time.Sleep(time.Hour)
+		switch m := m.(type) {
+		case protocol.Initialize:
+			shard = m.ShardID
+		case protocol.ProcessRecords:
+			if shard == badShard {
+				switch kind {
+				case "wrong-status":
+					action = protocol.ActionInitialize
+				case "hang":
+					time.Sleep(time.Hour)
+				}
+				break
 			}
+			send(protocol.Checkpoint{})
+			if _, err := in.ReadBytes('\n'); err != nil {
+				return 2
+			}
+			last := m.Records[len(m.Records)-1]
+			fmt.Fprintf(os.Stderr, "checkpointed %s\n", last.SequenceNumber)
 		}
-		os.Stdout.Write(append(protocol.Append(nil, protocol.Status{ResponseFor: action}), '\n'))
+		send(protocol.Status{ResponseFor: action})
 	}
 }

@@ -139,8 +139,9 @@ func TestReshardingDuringTheRun(t *testing.T) {
 		}
 		last[p[0]] = p[1]
 	}
+	c := counts(stderr)
 	for _, s := range w.seqs {
-		if n := counts(stderr)[s]; n != 1 {
+		if n := c[s]; n != 1 {
 			t.Errorf("record %s processed %d times, want once", s, n)
 		}
 	}
@@ -214,7 +215,8 @@ func TestCrashMidBatchAndRestart(t *testing.T) {
 }
 
 // Misbehaving children get the documented outcome: their shard fails with
-// a report of what was sent and what came back, and kcl local exits 1.
+// a report of what was sent and what came back, the other shard goes on
+// to its last record and shuts down cleanly, and kcl local exits 1.
 func TestBadChildren(t *testing.T) {
 	tests := []struct {
 		kind  string
@@ -231,32 +233,49 @@ func TestBadChildren(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
-			client, stream := newStream(t, "e2e-bad-"+tt.kind, 1)
+			client, stream := newStream(t, "e2e-bad-"+tt.kind, 2)
 			var w written
-			produce(t, client, stream, "rec", 5, &w)
+			produce(t, client, stream, "rec", 10, &w)
+			const good = "shardId-000000000001"
+			bad := w.byShrd[badShard]
+			if len(bad) == 0 || len(w.byShrd[good]) == 0 {
+				t.Fatalf("the records went to %d and %d records per shard, want some on each", len(bad), len(w.byShrd[good]))
+			}
 			dir := t.TempDir()
 			props := writeProps(t, dir, stream, os.Args[0]+" e2e-child "+tt.kind, tt.extra)
-			r := startLocal(t, props, filepath.Join(dir, "checkpoints.json"))
-			if code := r.wait(time.Minute); code != 1 {
-				t.Fatalf("kcl local exited %d, want 1", code)
+			cps := filepath.Join(dir, "checkpoints.json")
+			r := startLocal(t, props, cps)
+			failure := fmt.Sprintf("shard %s failed: sent processRecords (%d records, %s/0 to %s/0); ", badShard, len(bad), bad[0], bad[len(bad)-1])
+			r.waitFor("the bad shard's failure", 30*time.Second, func() bool { return strings.Contains(r.stderr.String(), "ERROR "+failure) })
+			r.waitFor("the good shard's last checkpoint", 30*time.Second, func() bool {
+				return strings.Contains(r.stderr.String(), "checkpointed "+w.last[good])
+			})
+			if code := r.stop(); code != 1 {
+				t.Fatalf("kcl local exited %d after SIGTERM with a failed shard, want 1", code)
 			}
 			stderr := r.stderr.String()
 			want := append([]string{
-				"kcl local: 1 of 1 shards failed:\n  shard shardId-000000000000 failed: sent processRecords (5 records, " + w.seqs[0] + "/0 to " + w.seqs[4] + "/0); ",
+				"kcl local: 1 of 2 shards failed:\n  " + failure,
+				"the child exited with status 0 shard=" + good + " after=leaseLost",
 			}, tt.want...)
 			for _, s := range want {
 				if !strings.Contains(stderr, s) {
 					t.Errorf("stderr lacks %q", s)
 				}
 			}
-			// The child is gone.
-			m := regexp.MustCompile(`\[shardId-000000000000\] pid (\d+)`).FindStringSubmatch(stderr)
-			if m == nil {
-				t.Fatalf("the child's pid is not in stderr")
+			if got := checkpoints(t, cps, stream); got[good].SequenceNumber != w.last[good] {
+				t.Errorf("%s: checkpoint %q, want its last record %q", good, got[good].SequenceNumber, w.last[good])
 			}
-			pid, _ := strconv.Atoi(m[1])
-			if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
-				t.Errorf("the child (pid %d) is still there after kcl local exited: %v", pid, err)
+			// The children are gone.
+			pids := regexp.MustCompile(`\[shardId-\d+\] pid (\d+)`).FindAllStringSubmatch(stderr, -1)
+			if len(pids) != 2 {
+				t.Fatalf("%d children's pids in stderr, want 2", len(pids))
+			}
+			for _, m := range pids {
+				pid, _ := strconv.Atoi(m[1])
+				if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+					t.Errorf("a child (pid %d) is still there after kcl local exited: %v", pid, err)
+				}
 			}
 		})
 	}

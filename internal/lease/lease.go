@@ -100,6 +100,7 @@ type Lease struct {
 	largest    Position         // the largest permitted checkpoint
 	lastRecord Position         // the last record delivered
 	delivered  bool
+	atShardEnd Position // the largest permitted position before the shard's end
 }
 
 // Begin updates the lease for the action m the daemon is about to send.
@@ -119,12 +120,23 @@ func (l *Lease) Begin(m protocol.Message) {
 			l.largest, l.delivered = l.lastRecord, true
 		}
 	case protocol.ShardEnded:
-		l.largest = ShardEnd
+		l.endShard()
 	case protocol.Shutdown:
 		if m.Reason == protocol.ReasonTerminate {
-			l.largest = ShardEnd
+			l.endShard()
 		}
 	}
+}
+
+// endShard raises the largest permitted position to SHARD_END, keeping the
+// one before (the last record delivered, or the initial checkpoint if none
+// was), which a checkpoint may name to mean SHARD_END: the KCL's
+// ShutdownTask sets sequenceNumberAtShardEnd to it.
+func (l *Lease) endShard() {
+	if l.largest != ShardEnd {
+		l.atShardEnd = l.largest
+	}
+	l.largest = ShardEnd
 }
 
 // Checkpoint returns the lease's checkpoint.
@@ -167,7 +179,9 @@ func (l *Lease) NoCheckpointer() string {
 //     sub-sequence number not negative, and the position neither before
 //     the lease's checkpoint nor beyond the largest permitted one, else
 //     IllegalArgumentException;
-//   - at a shard's end, the last record delivered stands for SHARD_END.
+//   - at a shard's end, the largest position permitted before it stands
+//     for SHARD_END: the last record delivered or, if none was, the
+//     initial checkpoint.
 //
 // Target does not check NoCheckpointer.
 func (l *Lease) Target(req protocol.Checkpoint) (Position, string) {
@@ -193,7 +207,7 @@ func (l *Lease) Target(req protocol.Checkpoint) (Position, string) {
 			return Position{}, IllegalArgument
 		}
 	}
-	if l.largest == ShardEnd && l.delivered && target == l.lastRecord {
+	if l.largest == ShardEnd && target == l.atShardEnd {
 		target = ShardEnd
 	}
 	return target, ""

@@ -91,6 +91,15 @@ func TestApply(t *testing.T) {
 			{batch(seq1, seq2), req(seq1, 0), "", at(seq1)},
 			{protocol.ShardEnded{}, req(seq2, 0), "", ShardEnd},
 		}},
+		{"with nothing delivered, the initial checkpoint stands for SHARD_END", []step{
+			{initialize(seq2), latest, InvalidState, at(seq2)},
+			{protocol.ShardEnded{}, req(seq2, 0), "", ShardEnd},
+		}},
+		{"the 1.x TERMINATE shutdown ends the shard too", []step{
+			{initialize(TrimHorizon), latest, InvalidState, at(TrimHorizon)},
+			{batch(seq1, seq2), req(seq1, 0), "", at(seq1)},
+			{protocol.Shutdown{Reason: protocol.ReasonTerminate}, req(seq2, 0), "", ShardEnd},
+		}},
 		{"an earlier record at the shard's end is not SHARD_END", []step{
 			{initialize(TrimHorizon), latest, InvalidState, at(TrimHorizon)},
 			{batch(seq1, seq2), latest, "", at(seq2)},

@@ -47,6 +47,9 @@ func TestMain(m *testing.M) {
 //	wrong-status   answer processRecords with a status for "initialize"
 //	exit-on-batch  exit with status 3 on the first processRecords
 //	hang           never answer processRecords
+//	stop-reading   after initialize, never read stdin again
+//	slow-messages  take 3 x 500ms over processRecords, writing a message
+//	               the daemon ignores after each 500ms
 //	null           answer processRecords with the line null
 //	no-shard-end   answer shardEnded without checkpointing
 //	ignore-eof     keep running after stdin closes
@@ -139,6 +142,9 @@ func testChild(dir string, behaviours []string) int {
 				checkpoint(nil, nil) // no checkpointer: InvalidStateException
 			}
 			status(m.Action())
+			if has["stop-reading"] {
+				time.Sleep(time.Hour)
+			}
 		case protocol.ProcessRecords:
 			event("processRecords")
 			first, last := m.Records[0], m.Records[len(m.Records)-1]
@@ -154,6 +160,11 @@ func testChild(dir string, behaviours []string) int {
 			case has["null"]:
 				send("null")
 				continue
+			case has["slow-messages"]:
+				for range 3 {
+					time.Sleep(500 * time.Millisecond)
+					send(`{"action":"leaseLost"}`)
+				}
 			}
 			if has["probe"] {
 				checkpoint(str(last.SequenceNumber), num(1))   // beyond the last record

@@ -746,3 +746,63 @@ func TestFinishedParentFromAnEarlierRun(t *testing.T) {
 		}
 	}
 }
+
+// A child that stops reading its stdin cannot block the daemon: a batch
+// larger than the pipe's buffer does not fit, yet timeoutInSeconds still
+// applies, and without it the shutdown timeout still ends the child.
+func TestChildNotReadingStdin(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"timeoutInSeconds", func(c *Config) { c.Timeout = time.Second },
+			"; got nothing within timeoutInSeconds=1: the Java daemon halts"},
+		{"shutdown timeout", func(c *Config) { c.ShutdownTimeout = 300 * time.Millisecond },
+			"; got no status before kcl local had to stop (shutdown timeout or a second interrupt): killed the child"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := fakekinesis.New()
+			defer fake.Close()
+			fake.CreateStream(testStream, 1)
+			data := bytes.Repeat([]byte("x"), 4<<10)
+			for range 64 { // about 350 KiB of base64: more than any pipe buffer
+				fake.PutToShard(testStream, shard(0), "k", data)
+			}
+			dir := t.TempDir()
+			r := startDaemon(t, fake, dir, tt.edit, "stop-reading")
+			r.waitFor("the first GetRecords", func() bool { return fake.Calls("GetRecords") > 0 })
+			var err error
+			if tt.name == "shutdown timeout" {
+				time.Sleep(100 * time.Millisecond) // the batch is being written
+				err = r.stop()
+			} else {
+				err = r.wait()
+			}
+			var fe *FailedError
+			if !errors.As(err, &fe) || len(fe.Failures) != 1 {
+				t.Fatalf("Run = %v, want a *FailedError with one failure; logs:\n%s", err, r.logs)
+			}
+			got := fe.Failures[0].Error()
+			if !strings.HasPrefix(got, "shard shardId-000000000000 failed: sent processRecords (64 records, ") || !strings.Contains(got, tt.want) {
+				t.Errorf("failure:\n%s\nwant the batch and %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// timeoutInSeconds bounds each wait for the child's next message, not the
+// exchange: a message the daemon ignores still restarts the wait, as in
+// the Java daemon.
+func TestTimeoutIsPerMessage(t *testing.T) {
+	fake := fakekinesis.New()
+	defer fake.Close()
+	fake.CreateStream(testStream, 1)
+	fake.PutToShard(testStream, shard(0), "a", []byte("1"))
+	fake.CloseShard(testStream, shard(0))
+	dir := t.TempDir()
+	r := startDaemon(t, fake, dir, func(c *Config) { c.Timeout = time.Second }, "slow-messages")
+	if err := r.wait(); err != nil {
+		t.Fatalf("Run = %v, want nil: no wait for a message was longer than timeoutInSeconds; logs:\n%s", err, r.logs)
+	}
+}

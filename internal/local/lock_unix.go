@@ -8,7 +8,7 @@ import (
 )
 
 // lockFile takes an exclusive advisory lock on path, creating it, and
-// returns its release. The kernel drops the lock when the process dies, so
+// returns its release, or errLocked if another process holds it. The kernel drops the lock when the process dies, so
 // a crash never leaves a stale lock behind.
 func lockFile(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
@@ -17,6 +17,9 @@ func lockFile(path string) (func(), error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
+		if err == syscall.EWOULDBLOCK {
+			return nil, errLocked
+		}
 		return nil, err
 	}
 	return func() { f.Close() }, nil

@@ -63,6 +63,9 @@ func (c StoredCheckpoint) Position() lease.Position {
 
 const storeVersion = 1
 
+// errLocked reports a checkpoint file locked by another process.
+var errLocked = errors.New("locked by another process")
+
 // OpenStore reads the checkpoint file at path, or starts an empty one if
 // the file does not exist, and locks it for this process until Close.
 func OpenStore(path string) (*Store, error) {
@@ -76,8 +79,11 @@ func OpenStore(path string) (*Store, error) {
 		s.data.Streams = data
 	}
 	unlock, err := lockFile(path + ".lock")
-	if err != nil {
+	switch {
+	case errors.Is(err, errLocked):
 		return nil, fmt.Errorf("local: checkpoint file %s is in use: %w (is another kcl local running with it?)", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("local: checkpoint file %s: cannot create its lock file: %w (does its directory exist?)", path, err)
 	}
 	s.unlock = unlock
 	return s, nil

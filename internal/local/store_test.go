@@ -90,3 +90,13 @@ func TestStoreWriteFailure(t *testing.T) {
 		t.Errorf("a failed first write left a checkpoint")
 	}
 }
+
+// A checkpoint file whose directory is missing is reported as such, not as
+// a file in use.
+func TestStoreInAMissingDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "cp.json")
+	_, err := OpenStore(path)
+	if err == nil || strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), "does its directory exist?") {
+		t.Errorf("OpenStore(%s) = %v, want an error about the directory", path, err)
+	}
+}

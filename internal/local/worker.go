@@ -301,9 +301,6 @@ func (w *worker) exchange(m protocol.Message) *ShardFailure {
 	fail := func(got, reason string) *ShardFailure {
 		return &ShardFailure{Sent: describe(m), Got: got, Reason: reason}
 	}
-	if err := w.child.w.Write(m); err != nil {
-		return fail(fmt.Sprintf("no reader: writing to its stdin failed (%v); the child %s", err, w.child.exitStatus(time.Second)), javaExits)
-	}
 	var timeout <-chan time.Time
 	var timer *time.Timer
 	if w.cfg.Timeout > 0 {
@@ -311,8 +308,60 @@ func (w *worker) exchange(m protocol.Message) *ShardFailure {
 		defer timer.Stop()
 		timeout = timer.C
 	}
+	timedOut := func() *ShardFailure {
+		w.child.kill()
+		return fail(fmt.Sprintf("nothing within timeoutInSeconds=%d", int(w.cfg.Timeout/time.Second)),
+			"the Java daemon halts (Runtime.halt(1)), ending every shard at once; kcl local killed this child and stops this shard only")
+	}
+	stopped := func() *ShardFailure {
+		w.child.kill()
+		return fail("no status before kcl local had to stop (shutdown timeout or a second interrupt)", "killed the child")
+	}
+
+	// The action is written while the child's output is read, as the Java
+	// daemon writes on another thread: a child that no longer reads its
+	// stdin blocks the write of a batch larger than the pipe's buffer, and
+	// must still meet timeoutInSeconds and the shutdown timeout.
+	writing := make(chan error, 1)
+	go func() { writing <- w.child.w.Write(m) }()
+	writeFailed := func(err error) *ShardFailure {
+		return fail(fmt.Sprintf("no reader: writing to its stdin failed (%v); the child %s", err, w.child.exitStatus(time.Second)), javaExits)
+	}
+	defer func() {
+		if writing != nil {
+			// The exchange failed with the write still blocked: the
+			// child's stdin closes now, as it would in the termination
+			// sequence, which ends the write.
+			w.child.closeStdin()
+			<-writing
+		}
+	}()
+	// written waits for the action's write to end, before a checkpoint
+	// reply is written or the exchange succeeds.
+	written := func() *ShardFailure {
+		if writing == nil {
+			return nil
+		}
+		select {
+		case err := <-writing:
+			writing = nil
+			if err != nil {
+				return writeFailed(err)
+			}
+			return nil
+		case <-timeout:
+			return timedOut()
+		case <-w.hard.Done():
+			return stopped()
+		}
+	}
 	for {
 		select {
+		case err := <-writing:
+			writing = nil
+			if err != nil {
+				return writeFailed(err)
+			}
 		case l, ok := <-w.child.lines:
 			if !ok || l.err != nil {
 				if action == protocol.ActionShutdownRequested {
@@ -341,6 +390,9 @@ func (w *worker) exchange(m protocol.Message) *ShardFailure {
 			}
 			switch msg := msg.(type) {
 			case protocol.Checkpoint:
+				if f := written(); f != nil {
+					return f
+				}
 				reply := w.checkpoint(action, msg)
 				if err := w.child.w.Write(reply); err != nil {
 					return fail(fmt.Sprintf("a checkpoint request whose reply could not be written (%v)", err), javaExits)
@@ -350,23 +402,23 @@ func (w *worker) exchange(m protocol.Message) *ShardFailure {
 				}
 			case protocol.Status:
 				if msg.ResponseFor == action {
-					return nil
+					return written()
 				}
 				if action == protocol.ActionShutdownRequested {
 					w.log.Error("the child failed to complete the shutdown notification, as the daemon logs it; going on", "sent", action, "got", shorten(line))
-					return nil
+					return written()
 				}
 				return fail(quoteLine(line), fmt.Sprintf("a status for %q, not for %q; %s", msg.ResponseFor, action, javaExits))
 			default:
 				w.log.Debug("ignoring a message the daemon does not expect from a child", "line", shorten(line))
+				if timer != nil {
+					timer.Reset(w.cfg.Timeout) // the daemon's wait was for any message
+				}
 			}
 		case <-timeout:
-			w.child.kill()
-			return fail(fmt.Sprintf("nothing within timeoutInSeconds=%d", int(w.cfg.Timeout/time.Second)),
-				"the Java daemon halts (Runtime.halt(1)), ending every shard at once; kcl local killed this child and stops this shard only")
+			return timedOut()
 		case <-w.hard.Done():
-			w.child.kill()
-			return fail("no status before kcl local had to stop (shutdown timeout or a second interrupt)", "killed the child")
+			return stopped()
 		}
 	}
 }

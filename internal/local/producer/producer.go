@@ -1,6 +1,6 @@
 // Package producer writes records to a Kinesis stream with PutRecords: it
 // batches them within the API's limits (500 records and 5 MiB per call,
-// partition keys included) and resends only the entries a call reports as
+// 1 MiB per record, partition keys included) and resends only the entries a call reports as
 // failed, with exponential backoff and a bound on the attempts. It is what
 // "kcl put" runs, and what the local demo and end-to-end tests produce
 // with.
@@ -23,6 +23,7 @@ import (
 const (
 	MaxBatchRecords = 500
 	MaxBatchBytes   = 5 << 20 // data plus partition keys
+	MaxRecordBytes  = 1 << 20 // one record's data plus partition key
 	MaxKeyLength    = 256     // Unicode characters
 )
 
@@ -127,9 +128,11 @@ func (p *Producer) Add(ctx context.Context, r Record) error {
 	case n > MaxKeyLength:
 		return fmt.Errorf("producer: partition key of %d characters: Kinesis takes at most %d", n, MaxKeyLength)
 	}
+	// Kinesis refuses the whole call for one record over the limit, so
+	// it is refused here, before the records queued with it are lost.
 	size := len(r.Data) + len(r.PartitionKey)
-	if size > MaxBatchBytes {
-		return fmt.Errorf("producer: a record of %d bytes with its partition key: a PutRecords call takes at most %d", size, MaxBatchBytes)
+	if size > MaxRecordBytes {
+		return fmt.Errorf("producer: a record of %d bytes with its partition key: Kinesis takes at most %d (1 MiB) per record", size, MaxRecordBytes)
 	}
 	if len(p.batch) == MaxBatchRecords || p.size+size > MaxBatchBytes {
 		if err := p.Flush(ctx); err != nil {

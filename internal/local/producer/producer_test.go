@@ -65,21 +65,22 @@ func TestBatchBytes(t *testing.T) {
 	fake, api := newFake(t, 1)
 	p := New(api, "s", Options{})
 	ctx := context.Background()
-	big := bytes.Repeat([]byte("x"), 1<<20)
+	big := bytes.Repeat([]byte("x"), MaxRecordBytes-2)
 	for range 6 {
-		if err := p.Add(ctx, Record{PartitionKey: "k", Data: big}); err != nil {
+		if err := p.Add(ctx, Record{PartitionKey: "kk", Data: big}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Five records of 1 MiB plus their keys are over 5 MiB: 4 + 2.
+	// Records of 1 MiB with their keys: 5 fill a call, so 5 + 1.
 	if n := fake.Calls("PutRecords"); n != 2 {
 		t.Errorf("%d calls, want 2", n)
 	}
-	if err := p.Add(ctx, Record{PartitionKey: "k", Data: make([]byte, MaxBatchBytes)}); err == nil || !strings.Contains(err.Error(), "a PutRecords call takes at most") {
-		t.Errorf("Add of a record over 5 MiB = %v", err)
+	// Kinesis takes 1 MiB per record, data and partition key together.
+	if err := p.Add(ctx, Record{PartitionKey: "kkk", Data: big}); err == nil || !strings.Contains(err.Error(), "Kinesis takes at most 1048576 (1 MiB) per record") {
+		t.Errorf("Add of a record over 1 MiB = %v", err)
 	}
 }
 
