@@ -141,6 +141,15 @@ func put(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			return p.Flush(ctx)
 		}
+		// A bad line stops the input; the lines before it are still sent, so
+		// the outcome is exact: everything before that line is written,
+		// nothing from it on.
+		badLine := func(err error) error {
+			if ferr := p.Flush(ctx); ferr != nil {
+				return errors.Join(err, ferr)
+			}
+			return fmt.Errorf("%w; the lines before it were written, none from it on", err)
+		}
 		r := bufio.NewReader(stdin)
 		for i, lineNo := 1, 1; ; lineNo++ {
 			line, err := r.ReadBytes('\n')
@@ -153,12 +162,12 @@ func put(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				if *tab {
 					k, data, ok := bytes.Cut(line, []byte("\t"))
 					if !ok {
-						return fmt.Errorf("line %d has no tab: with -tab each line is key<TAB>data", lineNo)
+						return badLine(fmt.Errorf("line %d has no tab: with -tab each line is key<TAB>data", lineNo))
 					}
 					rec = producer.Record{PartitionKey: string(k), Data: data}
 				}
 				if err := p.Add(ctx, rec); err != nil {
-					return fmt.Errorf("line %d: %w", lineNo, err)
+					return badLine(fmt.Errorf("line %d: %w", lineNo, err))
 				}
 				i++
 			}
@@ -178,7 +187,8 @@ func put(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if errors.Is(err, context.Canceled) {
 			msg = "interrupted"
 		}
-		fmt.Fprintf(stderr, "kcl put: %s\n", strings.TrimPrefix(msg, "producer: "))
+		msg = strings.ReplaceAll(strings.TrimPrefix(msg, "producer: "), ": producer: ", ": ")
+		fmt.Fprintf(stderr, "kcl put: %s\n", msg)
 		return 1
 	}
 	return 0

@@ -105,9 +105,17 @@ func TestPutFailures(t *testing.T) {
 		t.Errorf("exhausted retries: exit %d:\n%s%s", code, out, errOut)
 	}
 	big := strings.Repeat("x", 1<<20)
-	code, _, errOut = runPutWith("x\n"+big+"\n", "-stream", "s", "-endpoint", fake.URL)
-	if code != 1 || !strings.Contains(errOut, "kcl put: line 2: producer: a record of 1048592 bytes with its partition key: Kinesis takes at most 1048576 (1 MiB) per record") {
+	code, out, errOut = runPutWith("before\n"+big+"\nafter\n", "-stream", "s", "-endpoint", fake.URL, "-key", "k{n}")
+	if code != 1 || !strings.Contains(errOut, "kcl put: line 2: a record of 1048578 bytes with its partition key: Kinesis takes at most 1048576 (1 MiB) per record; the lines before it were written, none from it on") {
 		t.Errorf("a line over 1 MiB: exit %d:\n%s", code, errOut)
+	}
+	// The line before the bad one is written, the one after is not.
+	var got []string
+	for _, r := range fake.Records("s", "shardId-000000000000") {
+		got = append(got, string(r.Data))
+	}
+	if strings.Join(got, " ") != "before" || !strings.Contains(out, "1 records written") {
+		t.Errorf("after a bad line 2, the stream holds %q (summary %q), want only line 1", got, out)
 	}
 	code, _, errOut = runPutWith("x\n", "-stream", "missing", "-endpoint", fake.URL)
 	if code != 1 || !strings.Contains(errOut, "ResourceNotFoundException") {
