@@ -63,7 +63,7 @@ func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ..
 	}
 	s.cctx, s.cancel = context.WithCancel(ctx)
 	defer s.cancel()
-	s.watchTimer = time.AfterFunc(time.Hour, s.watch)
+	s.watchTimer = time.AfterFunc(time.Hour, s.watchTimerFired)
 	s.watchTimer.Stop()
 	defer s.watchTimer.Stop()
 
@@ -143,6 +143,8 @@ type session struct {
 	action    string       // the action being served
 	running   bool         // a callback is running
 	watching  bool         // a watcher goroutine reads the input
+	callStart time.Time    // when the running callback started
+	armed     bool         // watchTimer is set to fire
 	grace     bool         // the grace periods have started
 }
 
@@ -162,6 +164,31 @@ const watchAfter = 10 * time.Millisecond
 func (s *session) watch() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.watchLocked()
+}
+
+// watchTimerFired starts a watcher if the running callback has run for
+// watchAfter, or sets the timer again for when the callback running now
+// will have. The timer is not set and stopped around every callback: at
+// tens of thousands of small batches a second, resetting a timer (which can
+// wake an idle thread) would cost more than the rest of the round trip.
+func (s *session) watchTimerFired() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.armed = false
+	if !s.running {
+		return
+	}
+	if ran := time.Since(s.callStart); ran < watchAfter {
+		s.armed = true
+		s.watchTimer.Reset(watchAfter - ran)
+		return
+	}
+	s.watchLocked()
+}
+
+// watchLocked is watch with s.mu held.
+func (s *session) watchLocked() {
 	if s.watching || s.ended != nil || (!s.running && !s.inflight) {
 		return
 	}
@@ -566,10 +593,13 @@ func (s *session) exchange(ctx context.Context, action string, cp *Checkpointer,
 func (s *session) invoke(action string, fn func(context.Context) error) error {
 	s.mu.Lock()
 	s.action, s.running = action, true
+	s.callStart = time.Now()
+	if !s.armed {
+		s.armed = true
+		s.watchTimer.Reset(watchAfter)
+	}
 	s.mu.Unlock()
-	s.watchTimer.Reset(watchAfter)
 	err := fn(s.cctx)
-	s.watchTimer.Stop()
 	s.mu.Lock()
 	s.running = false
 	s.mu.Unlock()
