@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kclgo/mld/internal/atomicfile"
 	"github.com/kclgo/mld/internal/jars"
 	"github.com/kclgo/mld/internal/kclprops"
 	"github.com/kclgo/mld/internal/launch"
@@ -294,5 +295,5 @@ func writeLogback(dir string) (string, error) {
 	if b, err := os.ReadFile(p); err == nil && bytes.Equal(b, []byte(launch.DefaultLogback)) {
 		return p, nil
 	}
-	return p, jars.WriteFileAtomic(p, []byte(launch.DefaultLogback), 0o644)
+	return p, atomicfile.WriteFile(p, []byte(launch.DefaultLogback), 0o644)
 }

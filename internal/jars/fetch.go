@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kclgo/mld/internal/atomicfile"
 )
 
 // Options configures Fetch. The zero value of each field means its
@@ -262,7 +264,7 @@ func (f *fetcher) one(ctx context.Context, c Coord) (Jar, error) {
 		return j, fmt.Errorf("jars: %s: reading the cached jar: %w", c, err)
 	}
 
-	tmp, err := createTemp(f.dir, c.FileName())
+	tmp, err := atomicfile.Create(f.dir, c.FileName())
 	if err != nil {
 		return j, fmt.Errorf("jars: %s: %w", c, err)
 	}
@@ -271,7 +273,7 @@ func (f *fetcher) one(ctx context.Context, c Coord) (Jar, error) {
 	// jar's 404 rather than as missing checksums.
 	from, err := f.src.fetch(ctx, c, s)
 	if err != nil {
-		discard(tmp)
+		atomicfile.Discard(tmp)
 		return j, err
 	}
 	// A locked jar is checked against the lock only: the lock is the
@@ -280,24 +282,24 @@ func (f *fetcher) one(ctx context.Context, c Coord) (Jar, error) {
 	var p published
 	if !locked {
 		if p, err = f.published(ctx, c); err != nil {
-			discard(tmp)
+			atomicfile.Discard(tmp)
 			return j, err
 		}
 	}
 	sums = s.d.sums()
 	switch {
 	case locked && sums["sha256"] != want:
-		discard(tmp)
+		atomicfile.Discard(tmp)
 		return j, &LockMismatchError{Coord: c, Lock: f.lock.Path, Want: want, Got: sums["sha256"], From: from}
 	case !locked && p.sum != "" && sums[p.algo] != p.sum:
-		discard(tmp)
+		atomicfile.Discard(tmp)
 		return j, &ChecksumError{Coord: c, Algo: p.algo, Want: p.sum, Got: sums[p.algo], From: p.from}
 	}
 	if err := ctx.Err(); err != nil {
-		discard(tmp)
+		atomicfile.Discard(tmp)
 		return j, err
 	}
-	if err := commit(tmp, path, 0o644); err != nil {
+	if err := atomicfile.Commit(tmp, path, 0o644); err != nil {
 		return j, fmt.Errorf("jars: %s: saving the jar: %w", c, err)
 	}
 	f.lock.add(c, sums["sha256"])

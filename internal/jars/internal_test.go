@@ -96,26 +96,3 @@ func TestRemoveStale(t *testing.T) {
 		t.Errorf("after removeStale: %v, want %v", left, want)
 	}
 }
-
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f")
-	for _, data := range []string{"first", "second, longer"} {
-		if err := WriteFileAtomic(p, []byte(data), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		got, err := os.ReadFile(p)
-		if err != nil || string(got) != data {
-			t.Fatalf("read back %q, %v; want %q", got, err, data)
-		}
-	}
-	if info, _ := os.Stat(p); info.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", info.Mode())
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("directory holds %d entries, want only f", len(entries))
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "f"), nil, 0o644); err == nil {
-		t.Error("WriteFileAtomic into a missing directory succeeded")
-	}
-}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/kclgo/mld/internal/atomicfile"
 )
 
 // LockFile is the lock file's default name, looked for in the current
@@ -119,7 +121,7 @@ func (l *Lock) Write() error {
 		fmt.Fprintf(&b, "%s sha256:%s\n", k, l.sums[k])
 	}
 	l.mu.Unlock()
-	if err := WriteFileAtomic(l.Path, b.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(l.Path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("jars: writing the lock file: %w (give it another place with -lock)", err)
 	}
 	return nil
