@@ -247,10 +247,16 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // resharding); records at or before w.after are dropped.
 func (w *worker) convert(in []types.Record) []protocol.Record {
 	var out []protocol.Record
+	// Records come in order, so only those before the first one past
+	// w.after need comparing with it.
+	skipping := lease.IsNumber(w.after.SequenceNumber)
 	add := func(r protocol.Record) {
-		p := lease.Position{SequenceNumber: r.SequenceNumber, SubSequenceNumber: r.SubSequenceNumber.V}
-		if lease.IsNumber(w.after.SequenceNumber) && lease.Compare(p, w.after) <= 0 {
-			return
+		if skipping {
+			p := lease.Position{SequenceNumber: r.SequenceNumber, SubSequenceNumber: r.SubSequenceNumber.V}
+			if lease.Compare(p, w.after) <= 0 {
+				return
+			}
+			skipping = false
 		}
 		out = append(out, r)
 	}
