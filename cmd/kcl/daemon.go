@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -119,16 +118,9 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	v, list, o, err := jf.resolve(fs, "kcl daemon")
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		if errors.As(err, new(usageError)) {
-			return 2
-		}
-		return 1
-	}
-	if jf.note != "" {
-		fmt.Fprintln(stderr, jf.note)
+	v, list, o, code := jf.resolve(fs, "kcl daemon", stderr)
+	if code != 0 {
+		return code
 	}
 
 	props, err := kclprops.Load(path)

@@ -53,9 +53,6 @@ type jarFlags struct {
 	jobs, retries                       int
 	idleTimeout, timeout                time.Duration
 	allowMissing                        bool
-	// note, set by resolve, says which release a -kcl without its patch
-	// release was taken as.
-	note string
 }
 
 func addJarFlags(fs *flag.FlagSet) *jarFlags {
@@ -82,40 +79,53 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 // resolve turns the flags into the version, its jar list and the fetch
-// options. name prefixes error messages.
-func (f *jarFlags) resolve(fs *flag.FlagSet, name string) (kclprops.Version, *jars.List, jars.Options, error) {
-	var o jars.Options
+// options. It reports a mistake on stderr and returns the exit status to
+// end with, or 0 to go on, after noting which release a -kcl without its
+// patch release was taken as. name prefixes messages.
+func (f *jarFlags) resolve(fs *flag.FlagSet, name string, stderr io.Writer) (kclprops.Version, *jars.List, jars.Options, int) {
+	v, list, o, note, err := f.options(fs, name)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		if errors.As(err, new(usageError)) {
+			return v, nil, o, 2
+		}
+		return v, nil, o, 1
+	}
+	if note != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", name, note)
+	}
+	return v, list, o, 0
+}
+
+// options is resolve without the reporting.
+func (f *jarFlags) options(fs *flag.FlagSet, name string) (v kclprops.Version, list *jars.List, o jars.Options, note string, err error) {
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	if f.list != "" && !set["kcl"] {
-		return kclprops.Version{}, nil, o, usageError{name + ": -list needs -kcl: the version names the jar directory and picks the daemon's main class"}
+		return v, nil, o, "", usageError{name + ": -list needs -kcl: the version names the jar directory and picks the daemon's main class"}
 	}
-	v, note, err := kclVersion(name, f.kcl, f.list != "")
+	v, note, err = kclVersion(name, f.kcl, f.list != "")
 	if err != nil {
-		return v, nil, o, err
-	}
-	if note != "" {
-		f.note = fmt.Sprintf("%s: %s", name, note)
+		return v, nil, o, "", err
 	}
 	if f.offline != "" && set["repo"] {
-		return v, nil, o, usageError{name + ": -offline and -repo exclude each other: -offline takes the jars from a directory, -repo from a repository"}
+		return v, nil, o, "", usageError{name + ": -offline and -repo exclude each other: -offline takes the jars from a directory, -repo from a repository"}
 	}
 	if f.jobs < 1 || f.retries < 0 || f.idleTimeout <= 0 || f.timeout <= 0 {
-		return v, nil, o, usageError{name + ": -j, -idle-timeout and -timeout must be positive, -retries at least 0"}
+		return v, nil, o, "", usageError{name + ": -j, -idle-timeout and -timeout must be positive, -retries at least 0"}
 	}
-	var list *jars.List
 	if f.list != "" {
 		data, err := os.ReadFile(f.list)
 		if err == nil {
 			list, err = jars.ParseList(f.list, data)
 		}
 		if err != nil {
-			return v, nil, o, fmt.Errorf("%s: -list: %w", name, err)
+			return v, nil, o, "", fmt.Errorf("%s: -list: %w", name, err)
 		}
 	} else {
 		var ok bool
 		if list, ok = jars.Builtin(v.String()); !ok {
-			return v, nil, o, usageError{fmt.Sprintf("%s: no built-in jar list for KCL %s (built in: %s): give one with -list FILE -kcl %s",
+			return v, nil, o, "", usageError{fmt.Sprintf("%s: no built-in jar list for KCL %s (built in: %s): give one with -list FILE -kcl %s",
 				name, v, strings.Join(jars.BuiltinVersions(), ", "), v)}
 		}
 	}
@@ -129,7 +139,7 @@ func (f *jarFlags) resolve(fs *flag.FlagSet, name string) (kclprops.Version, *ja
 	if dir == "" {
 		cache, err := os.UserCacheDir()
 		if err != nil {
-			return v, nil, o, fmt.Errorf("%s: no user cache directory (%v): give -dir or set KCL_JARS_DIR", name, err)
+			return v, nil, o, "", fmt.Errorf("%s: no user cache directory (%v): give -dir or set KCL_JARS_DIR", name, err)
 		}
 		dir = filepath.Join(cache, "kcl-go", "jars", v.String())
 	}
@@ -138,7 +148,7 @@ func (f *jarFlags) resolve(fs *flag.FlagSet, name string) (kclprops.Version, *ja
 		AllowMissingChecksum: f.allowMissing, Jobs: f.jobs, Attempts: f.retries + 1,
 		IdleTimeout: f.idleTimeout, AttemptTimeout: f.timeout,
 	}
-	return v, list, o, nil
+	return v, list, o, note, nil
 }
 
 // kclVersion parses -kcl for kcl jars and kcl daemon. A version without
@@ -220,16 +230,9 @@ func runJars(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kcl jars: unexpected argument %q: the version is given with -kcl\n", fs.Arg(0))
 		return 2
 	}
-	v, list, o, err := jf.resolve(fs, "kcl jars")
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		if errors.As(err, new(usageError)) {
-			return 2
-		}
-		return 1
-	}
-	if jf.note != "" {
-		fmt.Fprintln(stderr, jf.note)
+	v, list, o, code := jf.resolve(fs, "kcl jars", stderr)
+	if code != 0 {
+		return code
 	}
 	if !*printCP {
 		o.Progress = stderr
