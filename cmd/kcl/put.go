@@ -11,10 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kclgo/mld/internal/kclprops"
@@ -110,7 +108,7 @@ func put(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageErr("no stream: give -stream, or -p with a kcl.properties that sets streamName")
 	}
 
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := interruptible()
 	defer cancel()
 	client, err := local.NewClient(ctx, *region, *endpoint)
 	if err != nil {
