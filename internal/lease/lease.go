@@ -8,7 +8,6 @@ package lease
 import (
 	"fmt"
 
-	"github.com/kclgo/mld/kcl"
 	"github.com/kclgo/mld/protocol"
 )
 
@@ -41,7 +40,7 @@ var ShardEnd = Position{SequenceNumber: ShardEndSeq}
 // String gives "seq/sub" for a record position and the bare sentinel
 // otherwise.
 func (p Position) String() string {
-	if !IsNumber(p.SequenceNumber) {
+	if !protocol.IsSequenceNumber(p.SequenceNumber) {
 		return p.SequenceNumber
 	}
 	return fmt.Sprintf("%s/%d", p.SequenceNumber, p.SubSequenceNumber)
@@ -54,7 +53,7 @@ func Compare(a, b Position) int {
 	if ra != rb || ra != 1 {
 		return ra - rb
 	}
-	if c := kcl.CompareSequenceNumbers(a.SequenceNumber, b.SequenceNumber); c != 0 {
+	if c := protocol.CompareSequenceNumbers(a.SequenceNumber, b.SequenceNumber); c != 0 {
 		return c
 	}
 	switch {
@@ -70,24 +69,10 @@ func rank(p Position) int {
 	switch {
 	case p.SequenceNumber == ShardEndSeq:
 		return 2
-	case IsNumber(p.SequenceNumber):
+	case protocol.IsSequenceNumber(p.SequenceNumber):
 		return 1
 	}
 	return 0
-}
-
-// IsNumber reports whether s is a sequence number (all decimal digits)
-// rather than a sentinel.
-func IsNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Lease is the daemon's view of one lease while it serves a child: the
@@ -197,7 +182,7 @@ func (l *Lease) Target(req protocol.Checkpoint) (Position, string) {
 	case TrimHorizon, Latest, AtTimestamp, ShardEndSeq:
 		target = Position{SequenceNumber: seq}
 	default:
-		if !IsNumber(seq) {
+		if !protocol.IsSequenceNumber(seq) {
 			return Position{}, IllegalArgument
 		}
 		target = Position{SequenceNumber: seq, SubSequenceNumber: req.SubSequenceNumber.V}

@@ -249,7 +249,7 @@ func (w *worker) convert(in []types.Record) []protocol.Record {
 	var out []protocol.Record
 	// Records come in order, so only those before the first one past
 	// w.after need comparing with it.
-	skipping := lease.IsNumber(w.after.SequenceNumber)
+	skipping := protocol.IsSequenceNumber(w.after.SequenceNumber)
 	add := func(r protocol.Record) {
 		if skipping {
 			p := lease.Position{SequenceNumber: r.SequenceNumber, SubSequenceNumber: r.SubSequenceNumber.V}

@@ -1,9 +1,9 @@
-package kcl_test
+package protocol_test
 
 import (
 	"testing"
 
-	"github.com/kclgo/mld/kcl"
+	"github.com/kclgo/mld/protocol"
 )
 
 func TestCompareSequenceNumbers(t *testing.T) {
@@ -42,10 +42,10 @@ func TestCompareSequenceNumbers(t *testing.T) {
 		{"", "", 0},
 		{"", "LATEST", -1},
 	} {
-		if got := kcl.CompareSequenceNumbers(tc.a, tc.b); got != tc.want {
+		if got := protocol.CompareSequenceNumbers(tc.a, tc.b); got != tc.want {
 			t.Errorf("CompareSequenceNumbers(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
-		if got := kcl.CompareSequenceNumbers(tc.b, tc.a); got != -tc.want {
+		if got := protocol.CompareSequenceNumbers(tc.b, tc.a); got != -tc.want {
 			t.Errorf("CompareSequenceNumbers(%q, %q) = %d, want %d", tc.b, tc.a, got, -tc.want)
 		}
 	}
