@@ -14,6 +14,7 @@ import (
 
 	"github.com/kclgo/mld/internal/kclprops"
 	"github.com/kclgo/mld/internal/local"
+	"github.com/kclgo/mld/internal/stream"
 )
 
 func init() {
@@ -67,7 +68,7 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&props, "p", "", "the kcl.properties file (also accepted as the only argument)")
 	fs.StringVar(&props, "properties-file", "", "same as -p")
 	checkpoints := fs.String("checkpoints", "kcl-local.checkpoints.json", "the checkpoint file: JSON, by stream and shard; one kcl local at a time may use it")
-	stream := fs.String("stream", "", "override streamName")
+	streamName := fs.String("stream", "", "override streamName")
 	endpoint := fs.String("endpoint", "", "override kinesisEndpoint, e.g. http://127.0.0.1:4567")
 	region := fs.String("region", "", "override regionName")
 	idle := fs.Duration("idle", 0, "override idleTimeBetweenReadsInMillis, below the KCL's 200ms minimum if need be (tests, demos)")
@@ -116,7 +117,7 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 	for _, o := range []struct {
 		dst *string
 		v   string
-	}{{&cfg.Stream, *stream}, {&cfg.Endpoint, *endpoint}, {&cfg.Region, *region}} {
+	}{{&cfg.Stream, *streamName}, {&cfg.Endpoint, *endpoint}, {&cfg.Region, *region}} {
 		if o.v != "" {
 			*o.dst = o.v
 		}
@@ -139,7 +140,7 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	client, err := local.NewClient(ctx, cfg.Region, cfg.Endpoint)
+	client, err := stream.NewClient(ctx, cfg.Region, cfg.Endpoint)
 	if err != nil {
 		fmt.Fprintf(stderr, "kcl local: %v\n", err)
 		return 2
@@ -149,7 +150,7 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kcl local: %v\n", err)
 		return 2
 	}
-	if !local.IsLocalEndpoint(cfg.Endpoint) {
+	if !stream.IsLocalEndpoint(cfg.Endpoint) {
 		cfg.Logger.Warn("reading a stream in AWS: kcl local is a development tool, not a production daemon")
 	}
 

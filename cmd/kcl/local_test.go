@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/kclgo/mld/internal/local"
-	"github.com/kclgo/mld/internal/local/fakekinesis"
+	"github.com/kclgo/mld/internal/stream/kinesisfake"
 )
 
 // writeProps writes a kcl.properties for the fake endpoint.
@@ -33,7 +33,7 @@ func runKCL(args ...string) (int, string) {
 // The sample processor reads a closed shard to its end; kcl local then has
 // nothing left to do and exits 0.
 func TestLocalReadsAShardToItsEnd(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream("s", 1)
 	for i := range 3 {
@@ -65,7 +65,7 @@ func TestLocalReadsAShardToItsEnd(t *testing.T) {
 
 // A failing child makes kcl local exit 1 with the failure reported.
 func TestLocalChildFailure(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream("s", 2)
 	dir := t.TempDir()
@@ -111,7 +111,7 @@ func TestLocalUsageErrors(t *testing.T) {
 
 // An unreachable endpoint is a runtime failure, named as such.
 func TestLocalUnreachableStream(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	dir := t.TempDir()
 	props := writeProps(t, dir, fake.URL, "true")

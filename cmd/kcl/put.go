@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/kclgo/mld/internal/kclprops"
-	"github.com/kclgo/mld/internal/local"
-	"github.com/kclgo/mld/internal/local/producer"
+	"github.com/kclgo/mld/internal/stream"
+	"github.com/kclgo/mld/internal/stream/producer"
 )
 
 func init() {
@@ -61,7 +61,7 @@ func put(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, putUsage); fs.PrintDefaults() }
 	props := fs.String("p", "", "kcl.properties to take streamName, kinesisEndpoint and regionName from")
-	stream := fs.String("stream", "", "the stream (overrides streamName)")
+	streamName := fs.String("stream", "", "the stream (overrides streamName)")
 	endpoint := fs.String("endpoint", "", "the Kinesis endpoint, e.g. http://127.0.0.1:4567 (overrides kinesisEndpoint)")
 	region := fs.String("region", "", "the region (overrides regionName)")
 	n := fs.Int("n", 0, "generate this many records instead of reading stdin")
@@ -98,23 +98,23 @@ func put(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		for _, o := range []struct {
 			dst *string
 			key string
-		}{{stream, "streamName"}, {endpoint, "kinesisEndpoint"}, {region, "regionName"}} {
+		}{{streamName, "streamName"}, {endpoint, "kinesisEndpoint"}, {region, "regionName"}} {
 			if v, ok := f.Get(o.key); ok && *o.dst == "" {
 				*o.dst = strings.TrimSpace(v)
 			}
 		}
 	}
-	if *stream == "" {
+	if *streamName == "" {
 		return usageErr("no stream: give -stream, or -p with a kcl.properties that sets streamName")
 	}
 
 	ctx, cancel := interruptible()
 	defer cancel()
-	client, err := local.NewClient(ctx, *region, *endpoint)
+	client, err := stream.NewClient(ctx, *region, *endpoint)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	p := producer.New(client, *stream, producer.Options{
+	p := producer.New(client, *streamName, producer.Options{
 		MaxAttempts: *retries,
 		OnRetry: func(entries, attempt int, delay time.Duration, codes map[string]int) {
 			fmt.Fprintf(stderr, "kcl put: %d entries failed (%v); sending them again in %v (attempt %d of %d)\n", entries, codes, delay, attempt, *retries)
@@ -176,7 +176,7 @@ func put(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}()
 
 	s := p.Summary()
-	fmt.Fprintf(stdout, "kcl put: %d records written to stream %s in %d calls; %d entries retried\n", s.Records, *stream, s.Calls, s.Retries)
+	fmt.Fprintf(stdout, "kcl put: %d records written to stream %s in %d calls; %d entries retried\n", s.Records, *streamName, s.Calls, s.Retries)
 	for _, id := range s.ShardIDs() {
 		fmt.Fprintf(stdout, "  %s: %d records, last sequence number %s\n", id, s.Shards[id].Records, s.Shards[id].Last)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kclgo/mld/internal/local/fakekinesis"
+	"github.com/kclgo/mld/internal/stream/kinesisfake"
 )
 
 func runPutWith(stdin string, args ...string) (int, string, string) {
@@ -18,7 +18,7 @@ func runPutWith(stdin string, args ...string) (int, string, string) {
 }
 
 func TestPutLines(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream("s", 1)
 	code, out, errOut := runPutWith("first\n\nsecond\r\nthird", "-stream", "s", "-endpoint", fake.URL, "-key", "user-{n}")
@@ -40,7 +40,7 @@ func TestPutLines(t *testing.T) {
 }
 
 func TestPutTabAndProperties(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream("s", 2)
 	props := filepath.Join(t.TempDir(), "kcl.properties")
@@ -65,7 +65,7 @@ func TestPutTabAndProperties(t *testing.T) {
 }
 
 func TestPutGenerated(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream("s", 4)
 	fake.FailPutEntries("ProvisionedThroughputExceededException", "ProvisionedThroughputExceededException")
@@ -96,7 +96,7 @@ func TestPutGenerated(t *testing.T) {
 func shard4(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 
 func TestPutFailures(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream("s", 1)
 	fake.FailPutEntries("InternalFailure", "InternalFailure")

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
-	"github.com/kclgo/mld/internal/kinesalite"
+	"github.com/kclgo/mld/internal/stream/kinesalite"
 )
 
 // Every record is processed at least once by the sample processor, and

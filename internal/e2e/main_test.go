@@ -29,9 +29,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
-	"github.com/kclgo/mld/internal/kinesalite"
 	"github.com/kclgo/mld/internal/local"
-	"github.com/kclgo/mld/internal/local/producer"
+	"github.com/kclgo/mld/internal/stream/kinesalite"
+	"github.com/kclgo/mld/internal/stream/producer"
 )
 
 var _ = flag.Bool("update", false, "accepted so that go test ./... -update works; this package has no golden files")

@@ -15,6 +15,16 @@ import (
 	"github.com/kclgo/mld/internal/lease"
 )
 
+// Kinesis is the part of the Kinesis API the daemon calls; *kinesis.Client
+// implements it.
+type Kinesis interface {
+	ListShards(ctx context.Context, in *kinesis.ListShardsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
+	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
+	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
+}
+
+var _ Kinesis = (*kinesis.Client)(nil)
+
 // ErrShardsFailed is wrapped by the *FailedError Run returns when one or
 // more shards stopped because of their child.
 var ErrShardsFailed = errors.New("shards failed")
@@ -64,7 +74,7 @@ type shardState int
 
 const (
 	pending  shardState = iota // not started: waiting for its parents, or for a start
-	running                    // a worker holds it
+	running                    // a shard consumer holds it
 	finished                   // SHARD_END is checkpointed
 	skipped                    // closed before the start with LATEST: never read
 	failed                     // its child failed; it is not retried
@@ -76,7 +86,7 @@ type shardInfo struct {
 	closed               bool
 	hashStart, hashEnd   *big.Int
 	state                shardState
-	worker               *worker
+	consumer             *shardConsumer
 	err                  *ShardFailure
 }
 
@@ -136,10 +146,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 			if s.state != pending || !parentsDone(shards, s) || ctx.Err() != nil {
 				continue
 			}
-			w := d.newWorker(shards, s, hard)
-			s.state, s.worker = running, w
+			sc := d.newConsumer(shards, s, hard)
+			s.state, s.consumer = running, sc
 			nrunning++
-			go func() { results <- w.run(ctx) }()
+			go func() { results <- sc.run(ctx) }()
 		}
 	}
 	schedule()
@@ -170,7 +180,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		select {
 		case <-done:
 			log.Info("shutting down: every child gets shutdownRequested, then leaseLost, then EOF", "shards", nrunning)
-			done = nil // wait for the workers, which see ctx too
+			done = nil // wait for the shard consumers, which see ctx too
 		case r := <-results:
 			nrunning--
 			s := shards[r.shard]
@@ -195,7 +205,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-progress:
 			for _, s := range sorted(shards) {
 				if s.state == running {
-					s.worker.progress()
+					s.consumer.progress()
 				}
 			}
 		}
@@ -290,11 +300,11 @@ func (d *Daemon) merge(shards map[string]*shardInfo, listed []*shardInfo, first 
 	}
 }
 
-// newWorker prepares the worker of s. Its start is the stored checkpoint;
+// newConsumer prepares the shard consumer of s. Its start is the stored checkpoint;
 // for a shard never checkpointed it is TRIM_HORIZON if a parent was (or is
 // to be) read, so that nothing written after the split or merge is
 // missed, and the initial position otherwise.
-func (d *Daemon) newWorker(shards map[string]*shardInfo, s *shardInfo, hard context.Context) *worker {
+func (d *Daemon) newConsumer(shards map[string]*shardInfo, s *shardInfo, hard context.Context) *shardConsumer {
 	start := lease.Position{SequenceNumber: d.cfg.InitialPosition}
 	if cp, ok := d.store.Get(d.cfg.Stream, s.id); ok {
 		start = cp.Position()
@@ -305,7 +315,7 @@ func (d *Daemon) newWorker(shards map[string]*shardInfo, s *shardInfo, hard cont
 			}
 		}
 	}
-	return &worker{
+	return &shardConsumer{
 		d: d, cfg: &d.cfg, shard: s.id, hard: hard, start: start,
 		hashStart: s.hashStart, hashEnd: s.hashEnd,
 		log: d.cfg.Logger.With("shard", s.id),

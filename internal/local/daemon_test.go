@@ -15,7 +15,8 @@ import (
 	"time"
 
 	"github.com/kclgo/mld/internal/lease"
-	"github.com/kclgo/mld/internal/local/fakekinesis"
+	"github.com/kclgo/mld/internal/stream"
+	"github.com/kclgo/mld/internal/stream/kinesisfake"
 	"github.com/kclgo/mld/protocol"
 )
 
@@ -52,9 +53,9 @@ const testStream = "test-stream"
 // startDaemon runs a Daemon against fake with test children of the given
 // behaviours; edit adjusts the configuration. The daemon is stopped at
 // cleanup if the test has not stopped it.
-func startDaemon(t *testing.T, fake *fakekinesis.Server, dir string, edit func(*Config), behaviours ...string) *run {
+func startDaemon(t *testing.T, fake *kinesisfake.Server, dir string, edit func(*Config), behaviours ...string) *run {
 	t.Helper()
-	client, err := NewClient(context.Background(), "", fake.URL)
+	client, err := stream.NewClient(context.Background(), "", fake.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func shard(i int) string { return fmt.Sprintf("shardId-%012d", i) }
 // A whole shard, start to end: every daemon line is exactly what the Java
 // daemon writes, and every checkpoint gets the daemon's answer.
 func TestShardLifecycle(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	fake.PutToShard(testStream, shard(0), "pk-1", []byte("hello"))
@@ -154,7 +155,7 @@ func TestShardLifecycle(t *testing.T) {
 		t.Fatalf("Run = %v, want nil once the only shard is finished; logs:\n%s", err, r.logs)
 	}
 	recs := fake.Records(testStream, shard(0))
-	batch := func(rs ...fakekinesis.Record) string {
+	batch := func(rs ...kinesisfake.Record) string {
 		var pr protocol.ProcessRecords
 		for _, rec := range rs {
 			pr.Records = append(pr.Records, protocol.Record{Data: append([]byte{}, rec.Data...), PartitionKey: rec.PartitionKey, SequenceNumber: rec.SequenceNumber,
@@ -237,7 +238,7 @@ func stripBehind(t *testing.T, line string) string {
 // then EOF; a restart resumes after the checkpoint made during
 // shutdownRequested.
 func TestShutdownAndRestart(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 2)
 	for i := range 10 {
@@ -314,7 +315,7 @@ func TestShutdownAndRestart(t *testing.T) {
 // its parents are at SHARD_END, from TRIM_HORIZON, even though the stream
 // is read from LATEST, and nothing written to the children is missed.
 func TestReshardingDuringTheRun(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	fake.Put(testStream, "before", []byte("written before the start: LATEST skips it"))
@@ -415,7 +416,7 @@ func TestChildFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := fakekinesis.New()
+			fake := kinesisfake.New()
 			defer fake.Close()
 			fake.CreateStream(testStream, 1)
 			fake.PutToShard(testStream, shard(0), "a", []byte("1"))
@@ -454,7 +455,7 @@ func TestChildFailures(t *testing.T) {
 
 // A shard ended without SHARD_END holds its children back, as in the KCL.
 func TestNoShardEndHoldsChildrenBack(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	fake.PutToShard(testStream, shard(0), "a", []byte("1"))
@@ -479,7 +480,7 @@ func TestNoShardEndHoldsChildrenBack(t *testing.T) {
 // The daemon skips the lines its Jackson reader skips (blank, not JSON,
 // an unknown field) and ignores messages it does not expect.
 func TestSkipsLinesAsTheDaemonDoes(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	fake.PutToShard(testStream, shard(0), "a", []byte("1"))
@@ -505,7 +506,7 @@ func TestSkipsLinesAsTheDaemonDoes(t *testing.T) {
 // Failing Kinesis calls are retried; an expired iterator is replaced
 // after the last record delivered, so nothing is delivered twice.
 func TestKinesisErrorsAreRetried(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	fake.SetPageSize(1)
@@ -541,7 +542,7 @@ func TestKinesisErrorsAreRetried(t *testing.T) {
 // ListShards is followed through NextToken; progress lines report each
 // shard.
 func TestPaginationAndProgress(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 3)
 	fake.SetPageSize(1)
@@ -564,7 +565,7 @@ func TestPaginationAndProgress(t *testing.T) {
 // A listing that fails at the start ends Run with an error naming the
 // settings to check.
 func TestUnknownStream(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	r := startDaemon(t, fake, t.TempDir(), nil)
 	err := r.wait()
@@ -575,7 +576,7 @@ func TestUnknownStream(t *testing.T) {
 
 // Two daemons cannot share a checkpoint file.
 func TestCheckpointFileInUse(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	dir := t.TempDir()
@@ -593,7 +594,7 @@ func TestCheckpointFileInUse(t *testing.T) {
 // A wrong status for shutdownRequested is only logged, as by the daemon;
 // leaseLost follows.
 func TestBadShutdownStatusIsLogged(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	dir := t.TempDir()
@@ -613,7 +614,7 @@ func TestBadShutdownStatusIsLogged(t *testing.T) {
 // A child stuck in shutdownRequested is killed once the shutdown timeout
 // has passed, and reported.
 func TestShutdownTimeout(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	dir := t.TempDir()
@@ -632,7 +633,7 @@ func TestShutdownTimeout(t *testing.T) {
 
 // Abort kills the children at once, whatever they are doing.
 func TestAbort(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	dir := t.TempDir()
@@ -649,7 +650,7 @@ func TestAbort(t *testing.T) {
 // A checkpoint that cannot be stored is refused, as a failing lease table
 // makes the daemon refuse it.
 func TestCheckpointWriteFailure(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	dir, cpDir := t.TempDir(), t.TempDir()
@@ -669,7 +670,7 @@ func TestCheckpointWriteFailure(t *testing.T) {
 // AT_TIMESTAMP starts each shard at the first record that arrived at or
 // after the time, and initializes the child with the sentinel.
 func TestAtTimestamp(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	fake.PutToShard(testStream, shard(0), "old", []byte("before"))
@@ -693,7 +694,7 @@ func TestAtTimestamp(t *testing.T) {
 // With LATEST, shards already closed at the start are not read (the KCL
 // makes no leases for them), and their children start at LATEST.
 func TestLatestSkipsClosedShards(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	fake.PutToShard(testStream, shard(0), "k", []byte("old"))
@@ -719,7 +720,7 @@ func TestLatestSkipsClosedShards(t *testing.T) {
 // again, and its children start at TRIM_HORIZON whatever the initial
 // position, so that nothing written to them is missed.
 func TestFinishedParentFromAnEarlierRun(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	kids := fake.Split(testStream, shard(0))
@@ -762,7 +763,7 @@ func TestChildNotReadingStdin(t *testing.T) {
 			"; got no status before kcl local had to stop (shutdown timeout or a second interrupt): killed the child"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := fakekinesis.New()
+			fake := kinesisfake.New()
 			defer fake.Close()
 			fake.CreateStream(testStream, 1)
 			data := bytes.Repeat([]byte("x"), 4<<10)
@@ -795,7 +796,7 @@ func TestChildNotReadingStdin(t *testing.T) {
 // exchange: a message the daemon ignores still restarts the wait, as in
 // the Java daemon.
 func TestTimeoutIsPerMessage(t *testing.T) {
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	defer fake.Close()
 	fake.CreateStream(testStream, 1)
 	fake.PutToShard(testStream, shard(0), "a", []byte("1"))

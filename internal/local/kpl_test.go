@@ -94,8 +94,8 @@ func TestConvert(t *testing.T) {
 			Data: aggregate([]string{"k0"}, []string{"5", "500"}, []userRecordIndex{{0, 0, "a"}, {0, 1, "outside"}, {0, 0, "b"}, {0, 0, "c"}})},
 		{SequenceNumber: aws.String(seq2), PartitionKey: aws.String("plain"), ApproximateArrivalTimestamp: &arrival, Data: nil},
 	}
-	w := &worker{hashStart: big.NewInt(0), hashEnd: big.NewInt(100), after: lease.Position{SequenceNumber: seq1, SubSequenceNumber: 0}}
-	got := w.convert(in)
+	sc := &shardConsumer{hashStart: big.NewInt(0), hashEnd: big.NewInt(100), after: lease.Position{SequenceNumber: seq1, SubSequenceNumber: 0}}
+	got := sc.convert(in)
 	rec := func(seq, key, data string, sub int64) protocol.Record {
 		return protocol.Record{Data: []byte(data), PartitionKey: key, SequenceNumber: seq,
 			ApproximateArrivalTimestamp: protocol.Some(arrival.UnixMilli()), SubSequenceNumber: protocol.Some(sub)}

@@ -30,8 +30,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kclgo/mld/internal/kinesalite"
 	"github.com/kclgo/mld/internal/local"
+	"github.com/kclgo/mld/internal/stream/kinesalite"
 )
 
 func main() {

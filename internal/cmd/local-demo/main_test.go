@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kclgo/mld/internal/kinesalite"
+	"github.com/kclgo/mld/internal/stream/kinesalite"
 )
 
 var _ = flag.Bool("update", false, "accepted so that go test ./... -update works; this package has no golden files")

@@ -10,18 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kclgo/mld/internal/local"
-	"github.com/kclgo/mld/internal/local/fakekinesis"
+	"github.com/kclgo/mld/internal/stream"
+	"github.com/kclgo/mld/internal/stream/kinesisfake"
 )
 
 var _ = flag.Bool("update", false, "accepted so that go test ./... -update works; this package has no golden files")
 
-func newFake(t *testing.T, shards int) (*fakekinesis.Server, API) {
+func newFake(t *testing.T, shards int) (*kinesisfake.Server, API) {
 	t.Helper()
-	fake := fakekinesis.New()
+	fake := kinesisfake.New()
 	t.Cleanup(fake.Close)
 	fake.CreateStream("s", shards)
-	client, err := local.NewClient(context.Background(), "", fake.URL)
+	client, err := stream.NewClient(context.Background(), "", fake.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

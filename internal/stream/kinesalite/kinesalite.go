@@ -33,7 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/kclgo/mld/internal/local"
+	"github.com/kclgo/mld/internal/stream"
 )
 
 // Version is the kinesalite release Install installs.
@@ -243,7 +243,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Server, error) {
 
 // Client returns a Kinesis client for the server.
 func (s *Server) Client() *kinesis.Client {
-	c, _ := local.NewClient(context.Background(), "", s.URL) // cannot fail for a local endpoint
+	c, _ := stream.NewClient(context.Background(), "", s.URL) // cannot fail for a local endpoint
 	return c
 }
 

@@ -1,4 +1,4 @@
-// Package fakekinesis is an in-memory Amazon Kinesis Data Streams endpoint
+// Package kinesisfake is an in-memory Amazon Kinesis Data Streams endpoint
 // for tests: an httptest server speaking the JSON protocol (awsJson1_1) of
 // the operations kcl local and kcl put use, ListShards, GetShardIterator,
 // GetRecords and PutRecords, so that tests run the real AWS SDK client
@@ -7,9 +7,9 @@
 //
 // It keeps records for ever, has no throughput limits of its own and
 // checks requests only as far as its callers need; kinesalite (package
-// internal/kinesalite) is the fuller emulator, used by the end-to-end
+// internal/stream/kinesalite) is the fuller emulator, used by the end-to-end
 // tests.
-package fakekinesis
+package kinesisfake
 
 import (
 	"crypto/md5"

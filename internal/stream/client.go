@@ -1,4 +1,8 @@
-package local
+// Package stream is the Kinesis side of the tools: the client that kcl
+// local, kcl put and the tests make for AWS or an emulator. Its
+// subpackages write records (producer), fake the service in memory for
+// tests (kinesisfake) and run the kinesalite emulator (kinesalite).
+package stream
 
 import (
 	"context"
@@ -12,16 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 )
-
-// Kinesis is the part of the Kinesis API the daemon calls; *kinesis.Client
-// implements it.
-type Kinesis interface {
-	ListShards(ctx context.Context, in *kinesis.ListShardsInput, optFns ...func(*kinesis.Options)) (*kinesis.ListShardsOutput, error)
-	GetShardIterator(ctx context.Context, in *kinesis.GetShardIteratorInput, optFns ...func(*kinesis.Options)) (*kinesis.GetShardIteratorOutput, error)
-	GetRecords(ctx context.Context, in *kinesis.GetRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.GetRecordsOutput, error)
-}
-
-var _ Kinesis = (*kinesis.Client)(nil)
 
 // LocalRegion is the region used with a local endpoint when none is given:
 // emulators accept any.
@@ -72,10 +66,10 @@ func NewClient(ctx context.Context, region, endpoint string) (*kinesis.Client, e
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("local: loading the AWS configuration: %w", err)
+		return nil, fmt.Errorf("stream: loading the AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, fmt.Errorf("local: no AWS region: set regionName in kcl.properties (or AWS_REGION)")
+		return nil, fmt.Errorf("stream: no AWS region: set regionName in kcl.properties (or AWS_REGION)")
 	}
 	return kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
 		if endpoint != "" {
