@@ -25,9 +25,10 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-## fuzz: fuzz the decoder for FUZZTIME (go test -fuzz runs one target at a time)
+## fuzz: fuzz each decoder for FUZZTIME (go test -fuzz runs one target at a time)
 fuzz:
 	$(GO) test ./protocol -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./protocol -run='^$$' -fuzz='^FuzzDecodeChild$$' -fuzztime=$(FUZZTIME)
 
 ## run: the whole pipeline on this machine: kinesalite, kcl put, kcl local and the sample processor
 run: build

@@ -35,14 +35,6 @@ func Decode(line []byte) (Message, error) {
 	return decode(line, false)
 }
 
-// DecodeChild parses one line written by a child, which is what the daemon
-// reads. It differs from Decode only in that a "checkpoint" line is a
-// Checkpoint request; its "error" field, which the daemon tolerates, is
-// ignored.
-func DecodeChild(line []byte) (Message, error) {
-	return decode(line, true)
-}
-
 // decode is the reference decoder, built on encoding/json. Reader uses a
 // hand-written scanner for processRecords lines, which is tested to accept
 // and reject exactly the same lines as this function.
@@ -60,6 +52,21 @@ func decode(line []byte, fromChild bool) (Message, error) {
 	if kindOf(rawAction) != '"' || json.Unmarshal(rawAction, &action) != nil {
 		return nil, malformed(line, "action is not a string")
 	}
+	m, err := decodeFields(action, fields, fromChild)
+	switch err := err.(type) {
+	case nil:
+		return m, nil
+	case decodeError:
+		return nil, malformed(line, "%s: %v", action, err)
+	default:
+		return nil, err
+	}
+}
+
+// decodeFields builds the message for action from the fields of its
+// object. It returns an *UnknownActionError for an action this package does
+// not know, and a decodeError naming the first field of an impossible type.
+func decodeFields(action string, fields map[string]json.RawMessage, fromChild bool) (Message, error) {
 	d := fieldDecoder{fields: fields}
 	var m Message
 	switch action {
@@ -95,7 +102,7 @@ func decode(line []byte, fromChild bool) (Message, error) {
 		return nil, &UnknownActionError{Action: action}
 	}
 	if d.err != nil {
-		return nil, malformed(line, "%s: %v", action, d.err)
+		return nil, d.err
 	}
 	return m, nil
 }

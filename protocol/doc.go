@@ -4,13 +4,15 @@
 // The daemon writes Initialize, ProcessRecords, LeaseLost, ShardEnded,
 // ShutdownRequested, the KCL 1.x Shutdown and CheckpointReply; a child
 // writes Status and Checkpoint. Append encodes any of them exactly as its
-// sender does, Decode and DecodeChild parse a line leniently as the
-// daemon's Jackson reader does, and Reader reads lines of any length up to
-// a configurable maximum, reusing its buffers (see Reader.Release).
+// sender does. Decode reads a daemon's line leniently, as a child should;
+// DecodeChild reads a child's line exactly as the daemon does, and is the
+// one owner of that rule in this module: what it skips, the daemon skips.
+// Reader reads lines of any length up to a configurable maximum, reusing
+// its buffers (see Reader.Release).
 //
 // Most programs do not use this package directly: package kcl runs the
 // protocol for a record processor, and package kcltest plays the daemon in
-// tests. The protocol itself is described in protocol-spec.md.
+// tests. The protocol itself is described in docs/protocol.md.
 //
 // This package uses only the standard library.
 package protocol

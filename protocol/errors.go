@@ -14,6 +14,13 @@ var (
 	// ErrLineTooLong is wrapped by the error for a line longer than the
 	// Reader's maximum line size.
 	ErrLineTooLong = errors.New("line too long")
+	// ErrSkipped is wrapped by the error DecodeChild returns for a child's
+	// line that the daemon skips: it logs the line and waits for the next.
+	ErrSkipped = errors.New("the daemon skips this line")
+	// ErrNull is wrapped by the error DecodeChild returns for a child's line
+	// that is the JSON literal null: the daemon reads it as no message at
+	// all, fails on it, and exits.
+	ErrNull = errors.New("the JSON literal null")
 )
 
 // UnknownActionError reports a well-formed message whose action this
