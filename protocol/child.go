@@ -73,7 +73,7 @@ func decodeChild(line []byte) (Message, error) {
 	switch kindOf(raw) {
 	case '{':
 	case 'n':
-		return nil, &lineError{line: quotePrefix(line), msg: "the daemon reads no message and fails", err: ErrNull}
+		return nil, &LineError{Line: quotePrefix(line), Reason: "the daemon reads no message and fails", Err: ErrNull}
 	default:
 		return nil, skipped(line, "not a JSON object")
 	}
@@ -144,7 +144,7 @@ func count(keys []string, k string) int {
 }
 
 func skipped(line []byte, why string) error {
-	return &lineError{line: quotePrefix(line), msg: why, err: ErrSkipped}
+	return &LineError{Line: quotePrefix(line), Reason: why, Err: ErrSkipped}
 }
 
 // decodeChildCanonical reads the lines a child that writes as Append does

@@ -41,20 +41,23 @@ const prefixLen = 80
 // malformed returns an error wrapping ErrMalformed that quotes the start of
 // the line.
 func malformed(line []byte, format string, args ...any) error {
-	return &lineError{line: quotePrefix(line), msg: fmt.Sprintf(format, args...), err: ErrMalformed}
+	return &LineError{Line: quotePrefix(line), Reason: fmt.Sprintf(format, args...), Err: ErrMalformed}
 }
 
-type lineError struct {
-	line string
-	msg  string
-	err  error
+// LineError is a line that was not read as a message: malformed
+// (ErrMalformed), or a child's line the daemon skips (ErrSkipped) or fails
+// on (ErrNull). Err is that sentinel.
+type LineError struct {
+	Line   string // the start of the line, quoted
+	Reason string // what is wrong with it, such as `a status message has no field "pid"`
+	Err    error
 }
 
-func (e *lineError) Error() string {
-	return fmt.Sprintf("protocol: %v: %s in line %s", e.err, e.msg, e.line)
+func (e *LineError) Error() string {
+	return fmt.Sprintf("protocol: %v: %s in line %s", e.Err, e.Reason, e.Line)
 }
 
-func (e *lineError) Unwrap() error { return e.err }
+func (e *LineError) Unwrap() error { return e.Err }
 
 func quotePrefix(line []byte) string {
 	if len(line) <= prefixLen {

@@ -311,7 +311,7 @@ func (s *scanner) malformed(format string, args ...any) error {
 	if n > prefixLen {
 		q = fmt.Sprintf("%s... (%d bytes)", q, n)
 	}
-	return &lineError{line: q, msg: fmt.Sprintf(format, args...), err: ErrMalformed}
+	return &LineError{Line: q, Reason: fmt.Sprintf(format, args...), Err: ErrMalformed}
 }
 
 // object scans the top-level object at b[i], decoding every "records"

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +97,9 @@ func (c *child) readStdout(f *os.File) {
 			close(c.lines)
 			return
 		}
-		c.lines <- childLine{text: bytes.Clone(line)}
+		for _, l := range protocol.SplitChildLine(line) {
+			c.lines <- childLine{text: bytes.Clone(l)}
+		}
 	}
 }
 
@@ -204,54 +205,6 @@ func (c *child) kill() {
 	c.closeStdin()
 	kill(c.cmd)
 	go c.discard()
-}
-
-// strictKeys holds the fields the daemon's Jackson reader accepts in each
-// message a child may send. FAIL_ON_UNKNOWN_PROPERTIES is on (spec §2.1),
-// so a line with any other field is skipped, not acted on.
-var strictKeys = map[string][]string{
-	protocol.ActionStatus:     {"action", "responseFor"},
-	protocol.ActionCheckpoint: {"action", "sequenceNumber", "subSequenceNumber", "error"},
-}
-
-// jacksonSkips reports why the daemon would skip a line that
-// protocol.DecodeChild accepted as action: an unknown field, or a second
-// "action" key. It returns "" if the daemon accepts the line.
-func jacksonSkips(line []byte, action string) string {
-	allowed, ok := strictKeys[action]
-	if !ok {
-		return ""
-	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return ""
-	}
-	actions := 0
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		key, _ := t.(string)
-		if key == "action" {
-			actions++
-		}
-		known := false
-		for _, k := range allowed {
-			known = known || k == key
-		}
-		switch {
-		case !known:
-			return fmt.Sprintf("unknown field %q", key)
-		case actions > 1:
-			return "a second \"action\" field"
-		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return ""
-		}
-	}
-	return ""
 }
 
 // describe summarizes an action for a report: its name and, for a batch,

@@ -115,6 +115,13 @@ func testChild(dir string, behaviours []string) int {
 			os.Stdout.WriteString("not json at all\n")
 			os.Stdout.WriteString(`{"action":"status","responseFor":"` + action + `","extra":1}` + "\n")
 			os.Stdout.WriteString(`{"action":"leaseLost"}` + "\n")
+			// Skipped: not a field of the daemon's checkpoint message. A
+			// daemon that took it for a checkpoint would reply, and the
+			// reply would be read here as the next action.
+			os.Stdout.WriteString(`{"action":"checkpoint","checkpoint":"1"}` + "\n")
+			// Two lines to the daemon, which ends a line at a lone "\r":
+			// neither is a message.
+			os.Stdout.WriteString(`{"action":"status",` + "\r" + `"responseFor":"` + action + `"}` + "\n")
 		}
 		send(`{"action":"status","responseFor":"` + action + `"}`)
 	}

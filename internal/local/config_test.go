@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kclgo/mld/internal/kclprops"
-	"github.com/kclgo/mld/protocol"
 )
 
 func TestFromProperties(t *testing.T) {
@@ -93,33 +92,4 @@ func TestConfigChecks(t *testing.T) {
 	if _, err := New(ok, nil); err != nil {
 		t.Errorf("New(%+v) = %v", ok, err)
 	}
-}
-
-func TestJacksonSkips(t *testing.T) {
-	for line, want := range map[string]string{
-		`{"action":"status","responseFor":"initialize"}`:                           "",
-		`{"action": "status", "responseFor": "initialize"}`:                        "",
-		`{"action":"status","responseFor":"initialize","pid":1}`:                   `unknown field "pid"`,
-		`{"action":"status","action":"status","responseFor":"initialize"}`:         `a second "action" field`,
-		`{"action":"checkpoint","sequenceNumber":"1","subSequenceNumber":0}`:       "",
-		`{"action":"checkpoint","sequenceNumber":"1","error":null}`:                "",
-		`{"action":"checkpoint","checkpoint":"1"}`:                                 `unknown field "checkpoint"`,
-		`{"action":"status","responseFor":"initialize"} {"action":"status","x":1}`: "",
-	} {
-		m, err := decodeForTest(line)
-		if err != nil {
-			t.Fatalf("%s: %v", line, err)
-		}
-		if got := jacksonSkips([]byte(line), m); got != want {
-			t.Errorf("jacksonSkips(%s) = %q, want %q", line, got, want)
-		}
-	}
-}
-
-func decodeForTest(line string) (string, error) {
-	m, err := protocol.DecodeChild([]byte(line))
-	if err != nil {
-		return "", err
-	}
-	return m.Action(), nil
 }

@@ -478,7 +478,8 @@ func TestNoShardEndHoldsChildrenBack(t *testing.T) {
 }
 
 // The daemon skips the lines its Jackson reader skips (blank, not JSON,
-// an unknown field) and ignores messages it does not expect.
+// an unknown field, a line cut by a carriage return) and ignores messages
+// it does not expect.
 func TestSkipsLinesAsTheDaemonDoes(t *testing.T) {
 	fake := kinesisfake.New()
 	defer fake.Close()
@@ -493,7 +494,9 @@ func TestSkipsLinesAsTheDaemonDoes(t *testing.T) {
 	logs := r.logs.String()
 	for _, w := range []string{
 		`skipping an unexpected line on the child's stdout, as the daemon does shard=shardId-000000000000 line="not json at all"`,
-		`why="unknown field \"extra\""`,
+		`why="a status message has no field \"extra\""`,
+		`why="a checkpoint message has no field \"checkpoint\""`,
+		`line="{\"action\":\"status\"," why="not JSON"`,
 		`ignoring a message the daemon does not expect from a child`,
 		"shard finished",
 	} {

@@ -30,9 +30,11 @@
 //     IllegalArgumentException outside [last checkpoint, last record
 //     delivered], SHARD_END only at the shard's end. A checkpoint is
 //     written to the file before its reply says it succeeded.
-//   - It reads the child's lines as the daemon's Jackson reader does: a
-//     blank line, a line that is not a message, or one with an unknown
-//     field is skipped (and logged); a status or checkpoint is acted on.
+//   - It reads the child's lines as the daemon's Jackson reader does, with
+//     protocol.DecodeChild: a line the daemon skips (not a message, an
+//     unknown field, ...) is skipped and logged, an empty one silently; a
+//     status or checkpoint is acted on; other messages are ignored; the
+//     JSON literal null fails the shard, as it fails the Java daemon.
 //   - A shard that ended starts its child shards, which begin at
 //     TRIM_HORIZON, only once every parent has a SHARD_END checkpoint. The
 //     shards are listed again every shardSyncIntervalMillis, and at once

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -94,20 +93,17 @@ func (sc *shardConsumer) exchange(m protocol.Message) *ShardFailure {
 				return fail(fmt.Sprintf("the end of its output (the child %s)", sc.child.exitStatus(time.Second)), javaExits)
 			}
 			line := l.text
-			trimmed := bytes.TrimSpace(line)
-			if len(trimmed) == 0 {
-				continue
-			}
-			if string(trimmed) == "null" {
-				return fail(quoteLine(trimmed), "the JSON literal null makes the Java daemon fail with a NullPointerException; "+javaExits)
-			}
 			msg, err := protocol.DecodeChild(line)
-			if err == nil {
-				if why := jacksonSkips(line, msg.Action()); why != "" {
-					err = errors.New(why)
-				}
-			}
-			if err != nil {
+			var lerr *protocol.LineError
+			switch {
+			case errors.Is(err, protocol.ErrNull):
+				return fail(quoteLine(line), "the JSON literal null makes the Java daemon fail with a NullPointerException; "+javaExits)
+			case err != nil && len(line) == 0:
+				continue // the daemon skips an empty line without a word
+			case errors.As(err, &lerr):
+				sc.log.Info("skipping an unexpected line on the child's stdout, as the daemon does", "line", shorten(line), "why", lerr.Reason)
+				continue
+			case err != nil:
 				sc.log.Info("skipping an unexpected line on the child's stdout, as the daemon does", "line", shorten(line), "why", err.Error())
 				continue
 			}
