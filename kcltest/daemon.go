@@ -8,7 +8,6 @@ import (
 	"io"
 	"os/exec"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,12 +33,29 @@ type TB interface {
 type Option func(*config)
 
 type config struct {
-	timeout time.Duration
-	runOpts []kcl.Option
+	timeout   time.Duration
+	runOpts   []kcl.Option
+	canonical bool
+	observe   func(Line)
 }
 
 // Timeout overrides DefaultTimeout.
 func Timeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// Canonical holds the child to more than the daemon asks: every line it
+// writes must be byte for byte what protocol.Append writes for the message
+// (compact, keys in the daemon's order, both sequence fields present, no
+// blank lines), and a line the daemon would skip or a message it would
+// ignore fails the exchange instead of being skipped. This module's own
+// golden tests use it to guard the SDK's output; a child in another
+// language, which the daemon reads through Jackson, need not meet it.
+func Canonical() Option { return func(c *config) { c.canonical = true } }
+
+// Observe calls fn with each line of the transcript as it happens: a
+// daemon line just before it is written, a child's line when the daemon
+// reads it. fn runs on the goroutine that records the line and must not
+// block; kcl play uses it to print a session as it goes.
+func Observe(fn func(Line)) Option { return func(c *config) { c.observe = fn } }
 
 // RunOptions passes options to kcl.Run; NewDaemon only.
 func RunOptions(opts ...kcl.Option) Option {
@@ -91,13 +107,20 @@ type Line struct {
 	// FromChild is true for a line the child wrote, false for the daemon's.
 	FromChild bool
 	Text      string
+	// Note says what the daemon did with a child's line that it did not
+	// act on: why it skipped the line, or that it ignored the message. It
+	// is empty otherwise, and session files do not keep it.
+	Note string
 }
 
 func (l Line) String() string {
-	if l.FromChild {
-		return "child:  " + l.Text
+	if !l.FromChild {
+		return "daemon: " + l.Text
 	}
-	return "daemon: " + l.Text
+	if l.Note != "" {
+		return "child:  " + l.Text + "  (" + l.Note + ")"
+	}
+	return "child:  " + l.Text
 }
 
 // Exchange is what happened during one action.
@@ -106,7 +129,8 @@ type Exchange struct {
 	// Checkpoints are the checkpoint requests the child made, with the
 	// daemon's replies, in order.
 	Checkpoints []CheckpointCall
-	// Lines is the part of the transcript that belongs to this action.
+	// Lines is the part of the transcript that belongs to this action. A
+	// child's line the daemon skipped or ignored has a Note.
 	Lines []Line
 }
 
@@ -221,7 +245,9 @@ func (d *Daemon) readChild(r io.Reader) {
 			close(d.out)
 			return
 		}
-		d.out <- childLine{text: string(line)}
+		for _, l := range protocol.SplitChildLine(line) {
+			d.out <- childLine{text: string(l)}
+		}
 	}
 }
 
@@ -319,20 +345,26 @@ func (d *Daemon) send(action string, m protocol.Message, line []byte, reply repl
 	if err := d.writeRaw(line); err != nil {
 		return x, d.fail(action, "cannot write %s: %v", action, err)
 	}
+	var skipped []Line // lines the daemon skipped during this action
 	for {
-		line, err := d.next(action)
+		line, err := d.next(action, skipped)
 		if err != nil {
 			return x, err
 		}
-		if strings.TrimSpace(line) == "" {
-			continue // the daemon skips blank lines
-		}
-		msg, derr := protocol.DecodeChild([]byte(line))
+		msg, note, derr := d.read(line)
+		l := Line{FromChild: true, Text: line, Note: note}
+		d.record(l)
 		if derr != nil {
-			return x, d.fail(action, "the child wrote a line the daemon would skip: %v", derr)
+			return x, d.fail(action, "%v", derr)
 		}
-		if canon := string(protocol.Append(nil, msg)); canon != line {
-			return x, d.fail(action, "the child wrote %q; the daemon reads only exactly %q", line, canon)
+		if msg == nil {
+			if note != "" {
+				skipped = append(skipped, l)
+				if lg, ok := d.t.(interface{ Logf(string, ...any) }); ok {
+					lg.Logf("kcltest: %s: %s", action, l) // as the daemon logs a skipped line
+				}
+			}
+			continue
 		}
 		switch msg := msg.(type) {
 		case protocol.Checkpoint:
@@ -363,9 +395,50 @@ func (d *Daemon) send(action string, m protocol.Message, line []byte, reply repl
 			}
 			return x, nil
 		default:
-			return x, d.fail(action, "the child wrote a %s message, which the daemon ignores", msg.Action())
+			// The daemon's protocol loop reads it and waits on; read
+			// already noted it.
 		}
 	}
+}
+
+// read reads a child's line as the daemon does (protocol.DecodeChild). It
+// returns the message to act on; or nil and a note saying what the daemon
+// does instead (nothing for an empty line, which it skips without a word);
+// or an error for a line that ends the session: the JSON literal null, or,
+// with Canonical, anything but a canonical status or checkpoint.
+func (d *Daemon) read(line string) (protocol.Message, string, error) {
+	msg, err := protocol.DecodeChild([]byte(line))
+	var lerr *protocol.LineError
+	switch {
+	case errors.Is(err, protocol.ErrNull):
+		return nil, "", fmt.Errorf("the child wrote the JSON literal null, on which the daemon fails (a NullPointerException) and exits")
+	case d.cfg.canonical && err != nil:
+		return nil, "", fmt.Errorf("the child wrote %q, which the daemon skips (%v); kcltest.Canonical requires %s", line, reason(err, lerr), canonicalForms)
+	case err != nil && line == "":
+		return nil, "", nil
+	case err != nil:
+		return nil, "the daemon skips this line: " + reason(err, lerr), nil
+	}
+	switch msg.(type) {
+	case protocol.Status, protocol.Checkpoint:
+		if canon := string(protocol.Append(nil, msg)); d.cfg.canonical && canon != line {
+			return nil, "", fmt.Errorf("the child wrote %q, which the daemon reads as %q; kcltest.Canonical requires exactly the latter", line, canon)
+		}
+		return msg, "", nil
+	}
+	if d.cfg.canonical {
+		return nil, "", fmt.Errorf("the child wrote a %s message, which the daemon ignores; kcltest.Canonical requires %s", msg.Action(), canonicalForms)
+	}
+	return nil, "the daemon ignores a " + msg.Action() + " message from a child", nil
+}
+
+const canonicalForms = "a status or checkpoint line exactly as protocol.Append writes it"
+
+func reason(err error, lerr *protocol.LineError) string {
+	if errors.As(err, &lerr) {
+		return lerr.Reason
+	}
+	return err.Error()
 }
 
 // end finishes an exchange the way the daemon does: after a terminal
@@ -386,8 +459,9 @@ func (d *Daemon) end(action string, m protocol.Message) error {
 }
 
 // next returns the child's next line, or an error naming action if the
-// child exits or hangs.
-func (d *Daemon) next(action string) (string, error) {
+// child exits or hangs. skipped are the lines the daemon skipped during
+// the action, which a hang is most likely about.
+func (d *Daemon) next(action string, skipped []Line) (string, error) {
 	timer := time.NewTimer(d.cfg.timeout)
 	defer timer.Stop()
 	select {
@@ -398,11 +472,28 @@ func (d *Daemon) next(action string) (string, error) {
 		if cl.err != nil {
 			return "", d.fail(action, "no status: %v%s", cl.err, d.exitNote())
 		}
-		d.record(Line{FromChild: true, Text: cl.text})
 		return cl.text, nil
 	case <-timer.C:
-		return "", d.fail(action, "no status after %v: the processor is stuck in its %s callback%s", d.cfg.timeout, action, d.stacks())
+		return "", d.fail(action, "no status after %v: the processor is stuck in its %s callback%s%s", d.cfg.timeout, action, skippedNote(skipped), d.stacks())
 	}
+}
+
+// skippedNote explains a hang that follows lines the daemon skipped: a
+// child waiting for the answer to one waits for ever, under the real
+// daemon too.
+func skippedNote(skipped []Line) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("; the daemon skipped %d line(s) the child wrote during %s, and a child waiting for an answer to one waits for ever, as it would under the real daemon:", len(skipped), "this action")
+	for i, l := range skipped {
+		if i == 3 {
+			s += fmt.Sprintf("\n\t... and %d more", len(skipped)-i)
+			break
+		}
+		s += fmt.Sprintf("\n\t%q: %s", l.Text, l.Note)
+	}
+	return s
 }
 
 func (d *Daemon) exitNote() string {
@@ -547,8 +638,11 @@ func (d *Daemon) Stderr() string {
 
 func (d *Daemon) record(l Line) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.transcript = append(d.transcript, l)
+	d.mu.Unlock()
+	if d.cfg.observe != nil {
+		d.cfg.observe(l)
+	}
 }
 
 func (d *Daemon) mark() int {

@@ -4,10 +4,13 @@
 // NewDaemon runs a processor through the real kcl code, in the test's
 // process, over pipes; StartCommand runs a built binary as a child process,
 // as the daemon does. Either way the Daemon writes the daemon's lines byte
-// for byte, checks every line the child writes the way the daemon reads it,
-// answers checkpoints with the daemon's rules or with scripted exceptions
-// (ReplyNext), and fails the test with the name of the action when the
-// processor breaks the protocol or hangs.
+// for byte, reads every line the child writes as the daemon reads it
+// (protocol.DecodeChild: what the daemon skips is skipped and noted, what
+// it acts on is acted on), answers checkpoints with the daemon's rules or
+// with scripted exceptions (ReplyNext), and fails the test with the name of
+// the action when the processor breaks the protocol or hangs. Canonical
+// asks for more than the daemon does: every child line exactly as
+// protocol.Append writes it.
 //
 //	d := kcltest.NewDaemon(t, func(string) (kcl.Processor, error) { return &myProcessor{}, nil })
 //	d.Initialize("shardId-000000000000", "TRIM_HORIZON")

@@ -18,9 +18,12 @@ const playUsage = `usage: kcl play [flags] -- command [args...]
 Plays the KCL MultiLangDaemon's side of one shard session against a record
 processor, as the Java daemon would, without Java or AWS: it starts command
 as the daemon starts executableName, sends initialize, batches of records and
-a shutdown, answers checkpoints with the daemon's rules, checks every line
-the child writes, and prints the conversation. The child's stderr is shown
-as it comes.
+a shutdown, answers checkpoints with the daemon's rules, reads every line
+the child writes as the daemon does, and prints the conversation as it
+happens, with the child's stderr in between. A line the daemon would skip
+(not a message, an unknown field) is shown with the reason, and skipped,
+as the daemon skips it; the command works for a processor in any
+language.
 
 By default it generates a session; -session plays a recorded one (the format
 of testdata/*.txtar). The exit status is 0 if the child followed the
@@ -74,15 +77,16 @@ func runPlay(args []string, stdout, stderr io.Writer) int {
 
 	t := &playTB{stderr: stderr}
 	defer t.cleanup()
-	// The child's stderr goes to stdout too, so that its log lines show up
-	// between the protocol lines they belong to.
+	// The child's stderr goes to stdout too, and each protocol line is
+	// printed as it is written or read, so that the child's log lines show
+	// up between the protocol lines they belong to.
 	out := &lockedWriter{w: stdout}
 	stdout = out
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = prefixWriter{w: out, prefix: "  child stderr | "}
 	p := &printer{w: out, width: *width}
 	fmt.Fprintf(stdout, "kcl play: starting %s\n", strings.Join(argv, " "))
-	d := kcltest.StartCommand(t, cmd, kcltest.Timeout(*timeout))
+	d := kcltest.StartCommand(t, cmd, kcltest.Timeout(*timeout), kcltest.Observe(p.line))
 
 	if recorded != nil {
 		r, err := kcltest.Replay(d, recorded)
@@ -90,7 +94,6 @@ func runPlay(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kcl play: %v\n", err)
 			return 2
 		}
-		p.lines(r.Lines)
 		if r.Err != nil {
 			fmt.Fprintf(stdout, "kcl play: the daemon objects: %v\n", r.Err)
 			return 1
@@ -122,10 +125,7 @@ func runPlay(args []string, stdout, stderr io.Writer) int {
 			what = fmt.Sprintf("%s: %d records", what, len(pr.Records))
 		}
 		fmt.Fprintf(stdout, "--- %s\n", what)
-		x, err := d.Send(m)
-		if x != nil {
-			p.lines(x.Lines)
-		}
+		_, err := d.Send(m)
 		if err != nil {
 			fmt.Fprintf(stdout, "kcl play: %v\n", err)
 			return 1
@@ -170,18 +170,21 @@ type printer struct {
 	width int
 }
 
-func (p *printer) lines(ls []kcltest.Line) {
-	for _, l := range ls {
-		arrow := "daemon > child "
-		if l.FromChild {
-			arrow = "child  > daemon"
-		}
-		text := l.Text
-		if p.width > 0 && len(text) > p.width {
-			text = fmt.Sprintf("%s... (%d bytes)", text[:p.width], len(text))
-		}
-		fmt.Fprintf(p.w, "%s  %s\n", arrow, text)
+// line prints one transcript line, and what the daemon does with a
+// child's line it does not act on.
+func (p *printer) line(l kcltest.Line) {
+	arrow := "daemon > child "
+	if l.FromChild {
+		arrow = "child  > daemon"
 	}
+	text := l.Text
+	if p.width > 0 && len(text) > p.width {
+		text = fmt.Sprintf("%s... (%d bytes)", text[:p.width], len(text))
+	}
+	if l.Note != "" {
+		text += "\n                 ^ " + l.Note
+	}
+	fmt.Fprintf(p.w, "%s  %s\n", arrow, text)
 }
 
 // lockedWriter serializes writes from the printer and the child's stderr.

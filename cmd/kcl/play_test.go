@@ -94,3 +94,30 @@ func TestPlayUsage(t *testing.T) {
 		t.Errorf("kcl bogus: exit %d:\n%s", code, out.String())
 	}
 }
+
+// The child's stderr shows up after the daemon line that caused it, and a
+// line the daemon would skip is shown with the reason and skipped.
+func TestPlayShowsLinesInOrder(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	script := `read l; echo "read initialize" >&2
+echo; echo '{"action": "status", "responseFor": "initialize"}'
+read l; echo '{"action":"checkpoint","checkpoint":"1"}'; echo '{"action":"status","responseFor":"leaseLost"}'
+cat >/dev/null`
+	code, out := play(t, "-batches", "0", "-end", "leaseLost", "--", sh, "-c", script)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	init := strings.Index(out, `daemon > child   {"action":"initialize"`)
+	stderr := strings.Index(out, "child stderr | read initialize")
+	status := strings.Index(out, `child  > daemon  {"action": "status", "responseFor": "initialize"}`)
+	if init < 0 || stderr < init || status < 0 {
+		t.Errorf("want the initialize line, then the child's stderr line, then its status:\n%s", out)
+	}
+	skip := "child  > daemon  {\"action\":\"checkpoint\",\"checkpoint\":\"1\"}\n                 ^ the daemon skips this line: a checkpoint message has no field \"checkpoint\"\n"
+	if !strings.Contains(out, skip) {
+		t.Errorf("output lacks %q:\n%s", skip, out)
+	}
+}
