@@ -91,7 +91,7 @@ func command(ctx context.Context, t *testing.T, env []string, args ...string) *e
 
 func start(t *testing.T, env []string, args ...string) *kcltest.Daemon {
 	t.Helper()
-	return kcltest.StartCommand(t, command(t.Context(), t, env, args...))
+	return kcltest.StartCommand(t, command(t.Context(), t, env, args...), kcltest.Canonical())
 }
 
 // seq is the n'th sequence number of the test shard.
@@ -330,7 +330,7 @@ func TestSignalsDoNotEndTheChild(t *testing.T) {
 		t.Skip("no SIGTERM on Windows")
 	}
 	cmd := command(t.Context(), t, nil)
-	d := kcltest.StartCommand(t, cmd)
+	d := kcltest.StartCommand(t, cmd, kcltest.Canonical())
 	d.Initialize(shard, "TRIM_HORIZON")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
