@@ -119,8 +119,8 @@ func (d *Daemon) store(req protocol.Checkpoint) string {
 	return ""
 }
 
-// firstSequence is the first sequence number Records hands out: a realistic
-// 56-digit Kinesis sequence number.
+// seqPrefix and seven digits make the sequence numbers a Daemon gives
+// the records it numbers: realistic 56-digit Kinesis sequence numbers.
 const seqPrefix = "4959033827149025660855969253836157109592157598913"
 
 // SequenceNumber returns the n-th sequence number (from 1) that a Daemon
