@@ -334,6 +334,9 @@ func TestDaemonRefuses(t *testing.T) {
 			e.repo.Set(e.list.Jars[3].RepoPath(), nil)
 			return nil
 		}, 1, "kcl daemon: {coord3}: not found (HTTP 404 Not Found) at "},
+		{"repository URL with a query", "17", func(t *testing.T, e *daemonEnv) []string {
+			return []string{"-repo", "https://user:SECRET@127.0.0.1:1/?token=SECRET#frag"}
+		}, 1, "kcl daemon: repository URL https://xxxxx:xxxxx@127.0.0.1:1/?token=xxxxx#xxxxx: want http(s)://host/path, with no query or fragment; use -offline for a local directory\n"},
 		{"logback configuration cannot be written", "17", func(t *testing.T, e *daemonEnv) []string {
 			os.MkdirAll(filepath.Join(e.dir, logbackName), 0o755) // a directory in the way
 			return nil

@@ -200,8 +200,9 @@ func TestJarsCredentialsNotPrinted(t *testing.T) {
 	repo := strings.Replace(e.repo.URL(), "http://", "http://ci:hunter2-token@", 1)
 	e.repo.Fail(e.list.Jars[0].RepoPath(), jarstest.Status(503))
 	code, stdout, stderr := kclRun("jars", "-kcl", "1.9.3", "-repo", repo, "-dir", e.dir, "-lock", e.lock)
-	if code != 0 || !strings.Contains(stderr, "HTTP 503 Service Unavailable from "+e.repo.URL()) || !strings.Contains(stderr, "from "+e.repo.URL()+";") {
-		t.Errorf("exit %d:\n%s", code, stderr)
+	shown := strings.Replace(e.repo.URL(), "http://", "http://xxxxx:xxxxx@", 1)
+	if code != 0 || !strings.Contains(stderr, "HTTP 503 Service Unavailable from "+shown+"/") || !strings.Contains(stderr, "from "+shown+";") {
+		t.Errorf("exit %d, want the repository shown as %s:\n%s", code, shown, stderr)
 	}
 	// Through the environment, with the wrong password, and unparsable.
 	t.Setenv("KCL_MAVEN_REPO", strings.Replace(repo, "hunter2", "wrong", 1))
@@ -216,6 +217,40 @@ func TestJarsCredentialsNotPrinted(t *testing.T) {
 		if strings.Contains(s, "hunter2") || strings.Contains(s, "ci:") || strings.Contains(s, "wrong") {
 			t.Errorf("credentials printed:\n%s", s)
 		}
+	}
+}
+
+// No part of a repository URL that may carry a secret is printed: not the
+// user or password, a query value or the fragment, whether the URL is
+// refused or merely unreachable.
+func TestJarsRepoSecretsNotPrinted(t *testing.T) {
+	e := newJarsEnv(t, "1.9.3")
+	for _, tc := range []struct {
+		repo, want string
+	}{
+		{"http://127.0.0.1:1/?token=SECRET#frag",
+			"kcl jars: repository URL http://127.0.0.1:1/?token=xxxxx#xxxxx: want http(s)://host/path, with no query or fragment"},
+		{"http://127.0.0.1:1/m2?SECRET",
+			"kcl jars: repository URL http://127.0.0.1:1/m2?xxxxx: want http(s)://host/path"},
+		{"http://127.0.0.1:1/#SECRET",
+			"kcl jars: repository URL http://127.0.0.1:1/#xxxxx: want http(s)://host/path"},
+		{"http://user:SECRET@127.0.0.1:1/",
+			"kcl jars: com.amazonaws:amazon-kinesis-client:1.9.3: http://xxxxx:xxxxx@127.0.0.1:1/com/amazonaws/"},
+		{"http://SECRET@127.0.0.1:1/m2",
+			"kcl jars: com.amazonaws:amazon-kinesis-client:1.9.3: http://xxxxx@127.0.0.1:1/m2/com/amazonaws/"},
+		{"ftp://user:SECRET@127.0.0.1:1/?k=SECRET",
+			"kcl jars: repository URL ftp://xxxxx:xxxxx@127.0.0.1:1/?k=xxxxx: want http(s)://host/path"},
+		{"user:SECRET@127.0.0.1:1/m2", "kcl jars: the repository URL has no host (not shown"},
+	} {
+		t.Run(tc.repo, func(t *testing.T) {
+			code, stdout, stderr := kclRun("jars", "-kcl", "1.9.3", "-repo", tc.repo, "-dir", e.dir, "-lock", e.lock, "-retries", "0", "-j", "1")
+			if code != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant %q", code, stderr, tc.want)
+			}
+			if strings.Contains(stdout+stderr, "SECRET") || strings.Contains(stdout+stderr, "user:") || strings.Contains(stdout+stderr, "#frag") {
+				t.Errorf("a secret of the URL was printed:\nstdout %q\nstderr:\n%s", stdout, stderr)
+			}
+		})
 	}
 }
 

@@ -26,7 +26,7 @@ type Options struct {
 	Lock string
 	// Repo is the Maven repository's base URL (DefaultRepo). Credentials
 	// may be given as user:password@host; they are sent as basic auth and
-	// never printed.
+	// never printed: messages show the URL as RedactURL does.
 	Repo string
 	// Offline, if set, takes jars from this directory instead of a
 	// repository, and nothing touches the network.

@@ -592,11 +592,66 @@ func TestFetchCredentials(t *testing.T) {
 			t.Errorf("credentials printed: %s", s)
 		}
 	}
-	if !strings.Contains(e3.progress.String(), "HTTP 503") || !errors.Is(err3, jars.ErrNotFound) {
+	shown := strings.Replace(repo3.URL(), "http://", "http://xxxxx:xxxxx@", 1) + "/" + small.Jars[0].RepoPath()
+	if !strings.Contains(e3.progress.String(), "HTTP 503 Service Unavailable from "+shown+";") || !errors.Is(err3, jars.ErrNotFound) {
 		t.Errorf("the third repository did not fail as planned: %v\n%s", err3, e3.progress)
 	}
 	if !strings.Contains(err4.Error(), "does not parse") {
 		t.Errorf("unparsable URL: %v", err4)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://user:SECRET@host/repo?token=SECRET&x=SECRET#SECRET", "https://xxxxx:xxxxx@host/repo?token=xxxxx&x=xxxxx#xxxxx"},
+		{"https://repo.maven.apache.org/maven2", "https://repo.maven.apache.org/maven2"},
+		{"http://127.0.0.1:8081/nexus/", "http://127.0.0.1:8081/nexus/"},
+		{"https://SECRET@host/m2", "https://xxxxx@host/m2"},
+		{"https://:SECRET@host/m2", "https://xxxxx:xxxxx@host/m2"},
+		{"https://SECRET:@host/m2", "https://xxxxx:xxxxx@host/m2"},
+		{"http://host/?SECRET", "http://host/?xxxxx"},
+		{"http://host/?a=SECRET&SECRET&=SECRET&SE%20CRET=x&&b=", "http://host/?a=xxxxx&xxxxx&xxxxx&xxxxx&&b=xxxxx"},
+		{"http://host/?a=1;SECRET=2", "http://host/?a=xxxxx"},
+		{"http://host/?", "http://host/?"},
+		{"http://host/#SECRET", "http://host/#xxxxx"},
+		{"http://host/#SE%43RET", "http://host/#xxxxx"},
+		{"ftp://u:SECRET@host/x?k=SECRET", "ftp://xxxxx:xxxxx@host/x?k=xxxxx"},
+		{"user:SECRET@host/m2", "(a URL with no host)"},
+		{"SECRET@host/m2", "(a URL with no host)"},
+		{"http:SECRET@host/m2", "(a URL with no host)"},
+		{"file:///home/SECRET", "(a URL with no host)"},
+		{"http://u:SECRET@[::1", "(an unparsable URL)"},
+		{"", "(a URL with no host)"},
+	} {
+		if got := jars.RedactURL(tc.in); got != tc.want || strings.Contains(got, "SECRET") || strings.Contains(got, "u:") {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Fetch shows a repository URL it refuses, or fails to reach, as
+// RedactURL does, in its errors and its progress lines alike.
+func TestFetchRedactsRepo(t *testing.T) {
+	for _, tc := range []struct{ repo, want string }{
+		{"http://127.0.0.1:1/?token=SECRET#SECRET", "jars: repository URL http://127.0.0.1:1/?token=xxxxx#xxxxx: want http(s)://host/path, with no query or fragment"},
+		{"http://127.0.0.1:1/m2?SECRET", "jars: repository URL http://127.0.0.1:1/m2?xxxxx: "},
+		{"http://127.0.0.1:1/m2#SECRET", "jars: repository URL http://127.0.0.1:1/m2#xxxxx: "},
+		{"http://127.0.0.1:1/m2?", "jars: repository URL http://127.0.0.1:1/m2?: "},
+		{"ftp://SECRET:SECRET@127.0.0.1:1/m2", "jars: repository URL ftp://xxxxx:xxxxx@127.0.0.1:1/m2: "},
+		{"SECRET:SECRET@127.0.0.1:1/m2", "jars: the repository URL has no host (not shown, as it may hold credentials)"},
+		{"http://SECRET:SECRET@127.0.0.1:1/m2", "http://xxxxx:xxxxx@127.0.0.1:1/m2/com/example/alpha/1.0/alpha-1.0.jar: "},
+	} {
+		e := newEnv(t)
+		o := e.opts(tc.repo)
+		o.Jobs = 1
+		_, err := jars.Fetch(context.Background(), small, o)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Fetch from %s = %v, want %q", jars.RedactURL(tc.repo), err, tc.want)
+			continue
+		}
+		if s := err.Error() + e.progress.String(); strings.Contains(s, "SECRET") {
+			t.Errorf("a secret of the URL was printed:\n%s", s)
+		}
 	}
 }
 
