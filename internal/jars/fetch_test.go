@@ -443,11 +443,162 @@ func TestFetchTamperedCache(t *testing.T) {
 	if !errors.As(err, &le) || le.Cached != p || le.Got != jarstest.Checksum([]byte("tampered"), "sha256") {
 		t.Fatalf("Fetch = %v, want a LockMismatchError for the cached %s", err, p)
 	}
-	if !strings.Contains(err.Error(), "the cached jar does not match") || !strings.Contains(err.Error(), "delete it and run kcl jars again") {
-		t.Errorf("error does not say what to do:\n%v", err)
+	if le.Changed != jars.ChangedJar || le.Line != lockLine(t, e.lock, c) {
+		t.Errorf("Changed %v, Line %d; want ChangedJar and line %d", le.Changed, le.Line, lockLine(t, e.lock, c))
+	}
+	for _, s := range []string{
+		fmt.Sprintf("the cached jar does not match %s:%d\n", e.lock, le.Line),
+		"the jar does not match the sha256 that " + repo.URL() + "/" + c.RepoPath() + ".sha256 publishes either, so the jar was changed after it was verified; delete it and run kcl jars again to download it afresh",
+	} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q:\n%v", s, err)
+		}
 	}
 	if repo.Hits(c.RepoPath()) != 1 {
 		t.Error("the tampered jar was downloaded again")
+	}
+}
+
+// lockLine returns the line of c in the lock file at path, or 0.
+func lockLine(t *testing.T, path string, c jars.Coord) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, c.String()+" ") {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// editLock replaces c's hash in the lock file at path with another one.
+func editLock(t *testing.T, path string, c jars.Coord) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := c.String() + " sha256:" + jarstest.Checksum(jarstest.Content(c), "sha256")
+	edited := strings.Replace(string(data), old, c.String()+" sha256:"+strings.Repeat("ab", 32), 1)
+	if edited == string(data) {
+		t.Fatalf("%s has no line %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An edited lock line is told from an edited jar by the checksum the
+// repository publishes, which the jar still matches.
+func TestFetchLockLineEdited(t *testing.T) {
+	repo := jarstest.NewRepo(t, small.Jars...)
+	e := newEnv(t)
+	if _, err := jars.Fetch(context.Background(), small, e.opts(repo.URL())); err != nil {
+		t.Fatal(err)
+	}
+	c := small.Jars[1]
+	jar := filepath.Join(e.dir, c.FileName())
+	editLock(t, e.lock, c)
+	lockBefore, _ := os.ReadFile(e.lock)
+	line := lockLine(t, e.lock, c)
+
+	_, err := jars.Fetch(context.Background(), small, e.opts(repo.URL()))
+	var le *jars.LockMismatchError
+	if !errors.As(err, &le) || le.Cached != jar {
+		t.Fatalf("Fetch = %v, want a LockMismatchError for the cached %s", err, jar)
+	}
+	sum := jarstest.Checksum(jarstest.Content(c), "sha256")
+	if le.Changed != jars.ChangedLock || le.Line != line || le.Want != strings.Repeat("ab", 32) || le.Got != sum || le.Algo != "sha256" || le.Published != sum {
+		t.Errorf("LockMismatchError = %+v, want ChangedLock on line %d", le, line)
+	}
+	for _, s := range []string{
+		fmt.Sprintf("%s: the cached jar does not match %s:%d\n", c, e.lock, line),
+		fmt.Sprintf("  %s:%d: sha256:%s\n  %s: sha256:%s\n", e.lock, line, strings.Repeat("ab", 32), jar, sum),
+		fmt.Sprintf("the jar still matches the sha256 that %s/%s.sha256 publishes, so line %d of %s is what changed: it was edited, or written from a repository that served other bytes; "+
+			"restore the line (from version control, say), or delete it and run kcl jars again", repo.URL(), c.RepoPath(), line, e.lock),
+	} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q:\n%v", s, err)
+		}
+	}
+	if strings.Contains(err.Error(), "the jar was changed") {
+		t.Errorf("error blames the jar:\n%v", err)
+	}
+	if repo.Hits(c.RepoPath()) != 1 {
+		t.Error("the jar was downloaded again")
+	}
+	e.checkFiles(t, small.Jars...)
+	if after, _ := os.ReadFile(e.lock); !bytes.Equal(lockBefore, after) {
+		t.Error("the lock file changed")
+	}
+
+	// Without an answer from the repository, either may have changed; it
+	// is asked once, with no retry.
+	repo.Fail(c.RepoPath()+".sha256", jarstest.Status(503), jarstest.Status(503))
+	hits := repo.Hits(c.RepoPath() + ".sha256")
+	_, err = jars.Fetch(context.Background(), small, e.opts(repo.URL()))
+	if !errors.As(err, &le) || le.Changed != jars.ChangedUnknown || le.Unchecked == nil {
+		t.Fatalf("Fetch with the repository failing = %v, want a LockMismatchError with ChangedUnknown", err)
+	}
+	for _, s := range []string{
+		"which of the two changed is not known: the lock holds only the SHA-256, and the published checksum could not be had (" + repo.URL() + "/" + c.RepoPath() + ".sha256: HTTP 503 Service Unavailable (gave up after 1 attempts)). ",
+		"Either the jar was changed after it was verified: delete it and run kcl jars again to download it afresh; ",
+		fmt.Sprintf("or line %d of %s was edited: restore the line", line, e.lock),
+	} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q:\n%v", s, err)
+		}
+	}
+	if n := repo.Hits(c.RepoPath()+".sha256") - hits; n != 1 || strings.Contains(e.progress.String(), "attempt") {
+		t.Errorf("the checksum was asked for %d times, want once, with no retry line:\n%s", n, e.progress)
+	}
+
+	// An offline directory's checksum files tell as well, with no network.
+	off := t.TempDir()
+	jarstest.WriteDir(t, off, false, small.Jars, "sha1")
+	o := e.opts("")
+	o.Offline, o.Client = off, &http.Client{Transport: noNetwork{t}}
+	_, err = jars.Fetch(context.Background(), small, o)
+	if !errors.As(err, &le) || le.Changed != jars.ChangedLock || le.Algo != "sha1" || le.PublishedFrom != filepath.Join(off, c.FileName())+".sha1" {
+		t.Fatalf("Fetch offline = %v, want ChangedLock from the offline sha1", err)
+	}
+}
+
+// The line named is the line in the lock file as Fetch leaves it, which it
+// rewrites when it adds entries.
+func TestFetchLockMismatchLineAfterWrite(t *testing.T) {
+	repo := jarstest.NewRepo(t, small.Jars...)
+	e := newEnv(t)
+	if _, err := jars.Fetch(context.Background(), small, e.opts(repo.URL())); err != nil {
+		t.Fatal(err)
+	}
+	// The first jar's line goes, to be written again; the last one's,
+	// after it, is edited.
+	data, _ := os.ReadFile(e.lock)
+	var kept []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, small.Jars[0].String()+" ") {
+			kept = append(kept, l)
+		}
+	}
+	os.WriteFile(e.lock, []byte(strings.Join(kept, "\n")), 0o644)
+	c := small.Jars[2]
+	editLock(t, e.lock, c)
+	before := lockLine(t, e.lock, c)
+
+	o := e.opts(repo.URL())
+	o.Jobs = 1 // in list order: the first jar is locked before the last fails
+	_, err := jars.Fetch(context.Background(), small, o)
+	var le *jars.LockMismatchError
+	if !errors.As(err, &le) || le.Changed != jars.ChangedLock {
+		t.Fatalf("Fetch = %v, want a LockMismatchError with ChangedLock", err)
+	}
+	after := lockLine(t, e.lock, c)
+	if after == before || le.Line != after || !strings.Contains(err.Error(), fmt.Sprintf("line %d of %s", after, e.lock)) {
+		t.Errorf("Line %d, want %d (it was %d before the lock was written):\n%v", le.Line, after, before, err)
 	}
 }
 

@@ -106,6 +106,15 @@ func newMavenSource(o *Options, prog *progress) (*mavenSource, error) {
 	return &mavenSource{base: base, shown: shown, user: user, client: client, o: o, prog: prog}, nil
 }
 
+// once returns m with a single attempt per request and no progress lines.
+func (m *mavenSource) once() *mavenSource {
+	o := *m.o
+	o.Attempts = 1
+	c := *m
+	c.o, c.prog = &o, &progress{}
+	return &c
+}
+
 // shownURL is the URL of p, a path under the repository, for messages.
 func (m *mavenSource) shownURL(p string) string { return m.shown + "/" + p }
 
