@@ -329,11 +329,21 @@ func TestDaemonRefuses(t *testing.T) {
 			}
 			os.WriteFile(filepath.Join(e.dir, e.list.Jars[7].FileName()), []byte("tampered"), 0o644)
 			return nil
-		}, 1, "kcl daemon: {coord7}: the cached jar does not match {lock}\n"},
+		}, 1, "kcl daemon: {coord7}: the cached jar does not match {lock}:{line7}\n"},
+		{"edited lock line", "17", func(t *testing.T, e *daemonEnv) []string {
+			if code, _, stderr := kclRun(append([]string{"jars"}, e.flags()...)...); code != 0 {
+				t.Fatalf("kcl jars: %s", stderr)
+			}
+			editLockLine(t, e.lock, e.list.Jars[7])
+			return nil
+		}, 1, "so line {line7} of {lock} is what changed: it was edited, or written from a repository that served other bytes; restore the line"},
 		{"missing jar", "17", func(t *testing.T, e *daemonEnv) []string {
 			e.repo.Set(e.list.Jars[3].RepoPath(), nil)
 			return nil
 		}, 1, "kcl daemon: {coord3}: not found (HTTP 404 Not Found) at "},
+		{"repository URL with a query", "17", func(t *testing.T, e *daemonEnv) []string {
+			return []string{"-repo", "https://user:SECRET@127.0.0.1:1/?token=SECRET#frag"}
+		}, 1, "kcl daemon: repository URL https://xxxxx:xxxxx@127.0.0.1:1/?token=xxxxx#xxxxx: want http(s)://host/path, with no query or fragment; use -offline for a local directory\n"},
 		{"logback configuration cannot be written", "17", func(t *testing.T, e *daemonEnv) []string {
 			os.MkdirAll(filepath.Join(e.dir, logbackName), 0o755) // a directory in the way
 			return nil
@@ -355,6 +365,7 @@ func TestDaemonRefuses(t *testing.T) {
 			}
 			code, stdout, stderr := kclRun(e.args(extra...)...)
 			want := strings.NewReplacer("{java}", e.java.path, "{props}", e.props, "{lock}", e.lock,
+				"{line7}", strconv.Itoa(lockLine(t, e.lock, e.list.Jars[7])),
 				"{coord3}", e.list.Jars[3].String(), "{coord7}", e.list.Jars[7].String()).Replace(tc.want)
 			if code != tc.code || stdout != "" || !strings.Contains(stderr, want) {
 				t.Errorf("exit %d, want %d; stdout %q; stderr:\n%s\nwant %q", code, tc.code, stdout, stderr, want)

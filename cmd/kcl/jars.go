@@ -38,7 +38,8 @@ checked, not downloaded again.
 
 Environment: KCL_JARS_DIR is the default of -dir, KCL_MAVEN_REPO that of
 -repo. A repository URL may hold credentials (https://user:token@host/path):
-they are sent as basic auth and never printed.
+they are sent as basic auth and never printed; messages show them, and any
+query or fragment, as xxxxx.
 
 The exit status is 0 when every jar is in place and verified, 1 if not, 2
 for a usage error and 130 when interrupted; an interrupted run leaves no

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -161,21 +162,82 @@ func TestJarsFailures(t *testing.T) {
 	}
 }
 
-func TestJarsLockMismatch(t *testing.T) {
-	e := newJarsEnv(t, "1.9.3")
-	if code, _, stderr := kclRun(append([]string{"jars", "-kcl", "1.9.3"}, e.flags()...)...); code != 0 {
-		t.Fatalf("first run: exit %d:\n%s", code, stderr)
+// lockLine returns the line of c in the lock file at path, or 0.
+func lockLine(t *testing.T, path string, c jars.Coord) int {
+	t.Helper()
+	data, _ := os.ReadFile(path)
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, c.String()+" ") {
+			return i + 1
+		}
 	}
-	c := e.list.Jars[3]
-	jar := filepath.Join(e.dir, c.FileName())
-	os.WriteFile(jar, []byte("tampered"), 0o644)
-	code, _, stderr := kclRun(append([]string{"jars", "-kcl", "1.9.3"}, e.flags()...)...)
-	want := "kcl jars: " + c.String() + ": the cached jar does not match " + e.lock + "\n" +
-		"  " + e.lock + ": sha256:" + jarstest.Checksum(jarstest.Content(c), "sha256") + "\n" +
-		"  " + jar + ": sha256:" + jarstest.Checksum([]byte("tampered"), "sha256") + "\n" +
-		"the file was changed after it was verified; delete it and run kcl jars again to download it afresh\n"
-	if code != 1 || !strings.Contains(stderr, want) {
-		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, stderr, want)
+	return 0
+}
+
+// editLockLine gives c another hash in the lock file at path.
+func editLockLine(t *testing.T, path string, c jars.Coord) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := c.String() + " sha256:" + jarstest.Checksum(jarstest.Content(c), "sha256")
+	edited := strings.Replace(string(data), old, c.String()+" sha256:"+strings.Repeat("0", 64), 1)
+	if edited == string(data) {
+		t.Fatalf("%s has no line %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A cached jar that differs from its lock line is refused, and the message
+// says which of the two changed: the repository's checksum tells.
+func TestJarsLockMismatch(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, e *jarsEnv, c jars.Coord, jar string)
+		lock   string // the hash the lock line then holds
+		jar    []byte // the jar's content then
+		// want ends the message; {line} and {sha256} stand for the lock
+		// line and the repository's checksum file.
+		want string
+	}{
+		{"jar changed", func(t *testing.T, e *jarsEnv, c jars.Coord, jar string) { os.WriteFile(jar, []byte("tampered"), 0o644) },
+			"", []byte("tampered"),
+			"the jar does not match the sha256 that {sha256} publishes either, so the jar was changed after it was verified; delete it and run kcl jars again to download it afresh\n"},
+		{"lock line edited", func(t *testing.T, e *jarsEnv, c jars.Coord, jar string) { editLockLine(t, e.lock, c) },
+			strings.Repeat("0", 64), nil,
+			"the jar still matches the sha256 that {sha256} publishes, so {line} is what changed: it was edited, or written from a repository that served other bytes; " +
+				"restore the line (from version control, say), or delete it and run kcl jars again to verify the jar against the published checksum and lock it afresh\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newJarsEnv(t, "1.9.3")
+			if code, _, stderr := kclRun(append([]string{"jars", "-kcl", "1.9.3"}, e.flags()...)...); code != 0 {
+				t.Fatalf("first run: exit %d:\n%s", code, stderr)
+			}
+			c := e.list.Jars[3]
+			jar := filepath.Join(e.dir, c.FileName())
+			tc.change(t, e, c, jar)
+			lockSum, content := tc.lock, tc.jar
+			if lockSum == "" {
+				lockSum = jarstest.Checksum(jarstest.Content(c), "sha256")
+			}
+			if content == nil {
+				content = jarstest.Content(c)
+			}
+			line := lockLine(t, e.lock, c)
+			at := e.lock + ":" + strconv.Itoa(line)
+			code, _, stderr := kclRun(append([]string{"jars", "-kcl", "1.9.3"}, e.flags()...)...)
+			want := "kcl jars: " + c.String() + ": the cached jar does not match " + at + "\n" +
+				"  " + at + ": sha256:" + lockSum + "\n" +
+				"  " + jar + ": sha256:" + jarstest.Checksum(content, "sha256") + "\n" +
+				strings.NewReplacer("{line}", "line "+strconv.Itoa(line)+" of "+e.lock,
+					"{sha256}", e.repo.URL()+"/"+c.RepoPath()+".sha256").Replace(tc.want)
+			if code != 1 || !strings.Contains(stderr, want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, stderr, want)
+			}
+		})
 	}
 }
 
@@ -200,8 +262,9 @@ func TestJarsCredentialsNotPrinted(t *testing.T) {
 	repo := strings.Replace(e.repo.URL(), "http://", "http://ci:hunter2-token@", 1)
 	e.repo.Fail(e.list.Jars[0].RepoPath(), jarstest.Status(503))
 	code, stdout, stderr := kclRun("jars", "-kcl", "1.9.3", "-repo", repo, "-dir", e.dir, "-lock", e.lock)
-	if code != 0 || !strings.Contains(stderr, "HTTP 503 Service Unavailable from "+e.repo.URL()) || !strings.Contains(stderr, "from "+e.repo.URL()+";") {
-		t.Errorf("exit %d:\n%s", code, stderr)
+	shown := strings.Replace(e.repo.URL(), "http://", "http://xxxxx:xxxxx@", 1)
+	if code != 0 || !strings.Contains(stderr, "HTTP 503 Service Unavailable from "+shown+"/") || !strings.Contains(stderr, "from "+shown+";") {
+		t.Errorf("exit %d, want the repository shown as %s:\n%s", code, shown, stderr)
 	}
 	// Through the environment, with the wrong password, and unparsable.
 	t.Setenv("KCL_MAVEN_REPO", strings.Replace(repo, "hunter2", "wrong", 1))
@@ -216,6 +279,40 @@ func TestJarsCredentialsNotPrinted(t *testing.T) {
 		if strings.Contains(s, "hunter2") || strings.Contains(s, "ci:") || strings.Contains(s, "wrong") {
 			t.Errorf("credentials printed:\n%s", s)
 		}
+	}
+}
+
+// No part of a repository URL that may carry a secret is printed: not the
+// user or password, a query value or the fragment, whether the URL is
+// refused or merely unreachable.
+func TestJarsRepoSecretsNotPrinted(t *testing.T) {
+	e := newJarsEnv(t, "1.9.3")
+	for _, tc := range []struct {
+		repo, want string
+	}{
+		{"http://127.0.0.1:1/?token=SECRET#frag",
+			"kcl jars: repository URL http://127.0.0.1:1/?token=xxxxx#xxxxx: want http(s)://host/path, with no query or fragment"},
+		{"http://127.0.0.1:1/m2?SECRET",
+			"kcl jars: repository URL http://127.0.0.1:1/m2?xxxxx: want http(s)://host/path"},
+		{"http://127.0.0.1:1/#SECRET",
+			"kcl jars: repository URL http://127.0.0.1:1/#xxxxx: want http(s)://host/path"},
+		{"http://user:SECRET@127.0.0.1:1/",
+			"kcl jars: com.amazonaws:amazon-kinesis-client:1.9.3: http://xxxxx:xxxxx@127.0.0.1:1/com/amazonaws/"},
+		{"http://SECRET@127.0.0.1:1/m2",
+			"kcl jars: com.amazonaws:amazon-kinesis-client:1.9.3: http://xxxxx@127.0.0.1:1/m2/com/amazonaws/"},
+		{"ftp://user:SECRET@127.0.0.1:1/?k=SECRET",
+			"kcl jars: repository URL ftp://xxxxx:xxxxx@127.0.0.1:1/?k=xxxxx: want http(s)://host/path"},
+		{"user:SECRET@127.0.0.1:1/m2", "kcl jars: the repository URL has no host (not shown"},
+	} {
+		t.Run(tc.repo, func(t *testing.T) {
+			code, stdout, stderr := kclRun("jars", "-kcl", "1.9.3", "-repo", tc.repo, "-dir", e.dir, "-lock", e.lock, "-retries", "0", "-j", "1")
+			if code != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant %q", code, stderr, tc.want)
+			}
+			if strings.Contains(stdout+stderr, "SECRET") || strings.Contains(stdout+stderr, "user:") || strings.Contains(stdout+stderr, "#frag") {
+				t.Errorf("a secret of the URL was printed:\nstdout %q\nstderr:\n%s", stdout, stderr)
+			}
+		})
 	}
 }
 

@@ -26,7 +26,7 @@ type Options struct {
 	Lock string
 	// Repo is the Maven repository's base URL (DefaultRepo). Credentials
 	// may be given as user:password@host; they are sent as basic auth and
-	// never printed.
+	// never printed: messages show the URL as RedactURL does.
 	Repo string
 	// Offline, if set, takes jars from this directory instead of a
 	// repository, and nothing touches the network.
@@ -118,7 +118,9 @@ func (r *Result) Classpath() []string {
 // them in list order.
 //
 // A jar already in the directory is hashed and compared with the lock file;
-// it is not fetched again. A missing jar is fetched and checked against the
+// it is not fetched again. One that differs is refused with a
+// *LockMismatchError that says whether the jar or its lock line changed,
+// for which the source is asked once for the jar's published checksum. A missing jar is fetched and checked against the
 // lock file if the lock has it, or else against the strongest checksum its
 // repository publishes; only then is it renamed into place, so the
 // directory never holds a partial or unverified jar, whatever interrupts
@@ -144,26 +146,27 @@ func Fetch(ctx context.Context, l *List, o Options) (*Result, error) {
 		return nil, err
 	}
 	prog := &progress{w: o.Progress, total: len(l.Jars), quietCached: o.QuietCached}
-	var src source
+	var src, recheck source
 	if o.Offline != "" {
 		info, err := os.Stat(o.Offline)
 		if err != nil || !info.IsDir() {
 			return nil, fmt.Errorf("jars: offline directory %s: not a directory", o.Offline)
 		}
 		src = dirSource{dir: o.Offline}
+		recheck = src
 	} else {
 		m, err := newMavenSource(&o, prog)
 		if err != nil {
 			return nil, err
 		}
-		src = m
+		src, recheck = m, m.once()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("jars: creating the jar directory: %w", err)
 	}
 	removeStale(dir, time.Now())
 
-	f := &fetcher{dir: dir, lock: lock, src: src, o: &o, prog: prog}
+	f := &fetcher{dir: dir, lock: lock, src: src, recheck: recheck, caller: ctx, o: &o, prog: prog}
 	res := &Result{Dir: dir, Jars: make([]Jar, len(l.Jars))}
 	errs := make([]error, len(l.Jars))
 	wctx, cancel := context.WithCancel(ctx)
@@ -206,6 +209,12 @@ feed:
 			failed = append(failed, err)
 		}
 	}
+	for _, err := range failed {
+		var le *LockMismatchError
+		if errors.As(err, &le) {
+			le.Line = lock.Line(le.Coord) // as the file reads now, after the write
+		}
+	}
 	if len(failed) == 0 && ctx.Err() != nil {
 		return nil, fmt.Errorf("jars: interrupted: %w", ctx.Err())
 	}
@@ -228,8 +237,15 @@ type fetcher struct {
 	dir  string
 	lock *Lock
 	src  source
-	o    *Options
-	prog *progress
+	// recheck is src asked once and quietly, to tell what changed when a
+	// cached jar differs from the lock.
+	recheck source
+	// caller is Fetch's context. A recheck runs on when another jar has
+	// failed, which cancels the context of the other jars, so that each
+	// error says what changed; it stops only when the caller gives up.
+	caller context.Context
+	o      *Options
+	prog   *progress
 }
 
 // one makes sure one jar is in place and verified.
@@ -243,7 +259,7 @@ func (f *fetcher) one(ctx context.Context, c Coord) (Jar, error) {
 		j.Size, j.SHA256 = size, sums["sha256"]
 		if locked {
 			if j.SHA256 != want {
-				return j, &LockMismatchError{Coord: c, Lock: f.lock.Path, Want: want, Got: j.SHA256, Cached: path}
+				return j, f.cachedMismatch(c, path, want, sums)
 			}
 			return j, nil
 		}
@@ -305,6 +321,32 @@ func (f *fetcher) one(ctx context.Context, c Coord) (Jar, error) {
 	f.lock.add(c, sums["sha256"])
 	j.Size, j.SHA256, j.Fetched = s.n, sums["sha256"], true
 	return j, nil
+}
+
+// cachedMismatch reports a cached jar that differs from its lock line, and
+// which of the two changed when the source's published checksum, which the
+// line was written from, can tell: the lock file holds only the SHA-256.
+// The source is asked once, for no longer than the idle timeout: this is
+// only the wording of an error.
+func (f *fetcher) cachedMismatch(c Coord, path, want string, sums map[string]string) error {
+	e := &LockMismatchError{Coord: c, Lock: f.lock.Path, Want: want, Got: sums["sha256"], Cached: path}
+	ctx, cancel := context.WithTimeout(f.caller, f.o.IdleTimeout)
+	defer cancel()
+	p, err := f.recheck.checksum(ctx, c)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && f.caller.Err() == nil:
+		e.Unchecked = fmt.Errorf("no answer within %v", f.o.IdleTimeout)
+	case err != nil:
+		e.Unchecked = err
+	case sums[p.algo] == p.sum:
+		e.Changed = ChangedLock
+	default:
+		e.Changed = ChangedJar
+	}
+	if err == nil {
+		e.Algo, e.Published, e.PublishedFrom = p.algo, p.sum, p.from
+	}
+	return e
 }
 
 // published returns the source's checksum for c. With

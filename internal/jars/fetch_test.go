@@ -443,11 +443,162 @@ func TestFetchTamperedCache(t *testing.T) {
 	if !errors.As(err, &le) || le.Cached != p || le.Got != jarstest.Checksum([]byte("tampered"), "sha256") {
 		t.Fatalf("Fetch = %v, want a LockMismatchError for the cached %s", err, p)
 	}
-	if !strings.Contains(err.Error(), "the cached jar does not match") || !strings.Contains(err.Error(), "delete it and run kcl jars again") {
-		t.Errorf("error does not say what to do:\n%v", err)
+	if le.Changed != jars.ChangedJar || le.Line != lockLine(t, e.lock, c) {
+		t.Errorf("Changed %v, Line %d; want ChangedJar and line %d", le.Changed, le.Line, lockLine(t, e.lock, c))
+	}
+	for _, s := range []string{
+		fmt.Sprintf("the cached jar does not match %s:%d\n", e.lock, le.Line),
+		"the jar does not match the sha256 that " + repo.URL() + "/" + c.RepoPath() + ".sha256 publishes either, so the jar was changed after it was verified; delete it and run kcl jars again to download it afresh",
+	} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q:\n%v", s, err)
+		}
 	}
 	if repo.Hits(c.RepoPath()) != 1 {
 		t.Error("the tampered jar was downloaded again")
+	}
+}
+
+// lockLine returns the line of c in the lock file at path, or 0.
+func lockLine(t *testing.T, path string, c jars.Coord) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, c.String()+" ") {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// editLock replaces c's hash in the lock file at path with another one.
+func editLock(t *testing.T, path string, c jars.Coord) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := c.String() + " sha256:" + jarstest.Checksum(jarstest.Content(c), "sha256")
+	edited := strings.Replace(string(data), old, c.String()+" sha256:"+strings.Repeat("ab", 32), 1)
+	if edited == string(data) {
+		t.Fatalf("%s has no line %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An edited lock line is told from an edited jar by the checksum the
+// repository publishes, which the jar still matches.
+func TestFetchLockLineEdited(t *testing.T) {
+	repo := jarstest.NewRepo(t, small.Jars...)
+	e := newEnv(t)
+	if _, err := jars.Fetch(context.Background(), small, e.opts(repo.URL())); err != nil {
+		t.Fatal(err)
+	}
+	c := small.Jars[1]
+	jar := filepath.Join(e.dir, c.FileName())
+	editLock(t, e.lock, c)
+	lockBefore, _ := os.ReadFile(e.lock)
+	line := lockLine(t, e.lock, c)
+
+	_, err := jars.Fetch(context.Background(), small, e.opts(repo.URL()))
+	var le *jars.LockMismatchError
+	if !errors.As(err, &le) || le.Cached != jar {
+		t.Fatalf("Fetch = %v, want a LockMismatchError for the cached %s", err, jar)
+	}
+	sum := jarstest.Checksum(jarstest.Content(c), "sha256")
+	if le.Changed != jars.ChangedLock || le.Line != line || le.Want != strings.Repeat("ab", 32) || le.Got != sum || le.Algo != "sha256" || le.Published != sum {
+		t.Errorf("LockMismatchError = %+v, want ChangedLock on line %d", le, line)
+	}
+	for _, s := range []string{
+		fmt.Sprintf("%s: the cached jar does not match %s:%d\n", c, e.lock, line),
+		fmt.Sprintf("  %s:%d: sha256:%s\n  %s: sha256:%s\n", e.lock, line, strings.Repeat("ab", 32), jar, sum),
+		fmt.Sprintf("the jar still matches the sha256 that %s/%s.sha256 publishes, so line %d of %s is what changed: it was edited, or written from a repository that served other bytes; "+
+			"restore the line (from version control, say), or delete it and run kcl jars again", repo.URL(), c.RepoPath(), line, e.lock),
+	} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q:\n%v", s, err)
+		}
+	}
+	if strings.Contains(err.Error(), "the jar was changed") {
+		t.Errorf("error blames the jar:\n%v", err)
+	}
+	if repo.Hits(c.RepoPath()) != 1 {
+		t.Error("the jar was downloaded again")
+	}
+	e.checkFiles(t, small.Jars...)
+	if after, _ := os.ReadFile(e.lock); !bytes.Equal(lockBefore, after) {
+		t.Error("the lock file changed")
+	}
+
+	// Without an answer from the repository, either may have changed; it
+	// is asked once, with no retry.
+	repo.Fail(c.RepoPath()+".sha256", jarstest.Status(503), jarstest.Status(503))
+	hits := repo.Hits(c.RepoPath() + ".sha256")
+	_, err = jars.Fetch(context.Background(), small, e.opts(repo.URL()))
+	if !errors.As(err, &le) || le.Changed != jars.ChangedUnknown || le.Unchecked == nil {
+		t.Fatalf("Fetch with the repository failing = %v, want a LockMismatchError with ChangedUnknown", err)
+	}
+	for _, s := range []string{
+		"which of the two changed is not known: the lock holds only the SHA-256, and the published checksum could not be had (" + repo.URL() + "/" + c.RepoPath() + ".sha256: HTTP 503 Service Unavailable (gave up after 1 attempts)). ",
+		"Either the jar was changed after it was verified: delete it and run kcl jars again to download it afresh; ",
+		fmt.Sprintf("or line %d of %s was edited: restore the line", line, e.lock),
+	} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error lacks %q:\n%v", s, err)
+		}
+	}
+	if n := repo.Hits(c.RepoPath()+".sha256") - hits; n != 1 || strings.Contains(e.progress.String(), "attempt") {
+		t.Errorf("the checksum was asked for %d times, want once, with no retry line:\n%s", n, e.progress)
+	}
+
+	// An offline directory's checksum files tell as well, with no network.
+	off := t.TempDir()
+	jarstest.WriteDir(t, off, false, small.Jars, "sha1")
+	o := e.opts("")
+	o.Offline, o.Client = off, &http.Client{Transport: noNetwork{t}}
+	_, err = jars.Fetch(context.Background(), small, o)
+	if !errors.As(err, &le) || le.Changed != jars.ChangedLock || le.Algo != "sha1" || le.PublishedFrom != filepath.Join(off, c.FileName())+".sha1" {
+		t.Fatalf("Fetch offline = %v, want ChangedLock from the offline sha1", err)
+	}
+}
+
+// The line named is the line in the lock file as Fetch leaves it, which it
+// rewrites when it adds entries.
+func TestFetchLockMismatchLineAfterWrite(t *testing.T) {
+	repo := jarstest.NewRepo(t, small.Jars...)
+	e := newEnv(t)
+	if _, err := jars.Fetch(context.Background(), small, e.opts(repo.URL())); err != nil {
+		t.Fatal(err)
+	}
+	// The first jar's line goes, to be written again; the last one's,
+	// after it, is edited.
+	data, _ := os.ReadFile(e.lock)
+	var kept []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, small.Jars[0].String()+" ") {
+			kept = append(kept, l)
+		}
+	}
+	os.WriteFile(e.lock, []byte(strings.Join(kept, "\n")), 0o644)
+	c := small.Jars[2]
+	editLock(t, e.lock, c)
+	before := lockLine(t, e.lock, c)
+
+	o := e.opts(repo.URL())
+	o.Jobs = 1 // in list order: the first jar is locked before the last fails
+	_, err := jars.Fetch(context.Background(), small, o)
+	var le *jars.LockMismatchError
+	if !errors.As(err, &le) || le.Changed != jars.ChangedLock {
+		t.Fatalf("Fetch = %v, want a LockMismatchError with ChangedLock", err)
+	}
+	after := lockLine(t, e.lock, c)
+	if after == before || le.Line != after || !strings.Contains(err.Error(), fmt.Sprintf("line %d of %s", after, e.lock)) {
+		t.Errorf("Line %d, want %d (it was %d before the lock was written):\n%v", le.Line, after, before, err)
 	}
 }
 
@@ -592,11 +743,66 @@ func TestFetchCredentials(t *testing.T) {
 			t.Errorf("credentials printed: %s", s)
 		}
 	}
-	if !strings.Contains(e3.progress.String(), "HTTP 503") || !errors.Is(err3, jars.ErrNotFound) {
+	shown := strings.Replace(repo3.URL(), "http://", "http://xxxxx:xxxxx@", 1) + "/" + small.Jars[0].RepoPath()
+	if !strings.Contains(e3.progress.String(), "HTTP 503 Service Unavailable from "+shown+";") || !errors.Is(err3, jars.ErrNotFound) {
 		t.Errorf("the third repository did not fail as planned: %v\n%s", err3, e3.progress)
 	}
 	if !strings.Contains(err4.Error(), "does not parse") {
 		t.Errorf("unparsable URL: %v", err4)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://user:SECRET@host/repo?token=SECRET&x=SECRET#SECRET", "https://xxxxx:xxxxx@host/repo?token=xxxxx&x=xxxxx#xxxxx"},
+		{"https://repo.maven.apache.org/maven2", "https://repo.maven.apache.org/maven2"},
+		{"http://127.0.0.1:8081/nexus/", "http://127.0.0.1:8081/nexus/"},
+		{"https://SECRET@host/m2", "https://xxxxx@host/m2"},
+		{"https://:SECRET@host/m2", "https://xxxxx:xxxxx@host/m2"},
+		{"https://SECRET:@host/m2", "https://xxxxx:xxxxx@host/m2"},
+		{"http://host/?SECRET", "http://host/?xxxxx"},
+		{"http://host/?a=SECRET&SECRET&=SECRET&SE%20CRET=x&&b=", "http://host/?a=xxxxx&xxxxx&xxxxx&xxxxx&&b=xxxxx"},
+		{"http://host/?a=1;SECRET=2", "http://host/?a=xxxxx"},
+		{"http://host/?", "http://host/?"},
+		{"http://host/#SECRET", "http://host/#xxxxx"},
+		{"http://host/#SE%43RET", "http://host/#xxxxx"},
+		{"ftp://u:SECRET@host/x?k=SECRET", "ftp://xxxxx:xxxxx@host/x?k=xxxxx"},
+		{"user:SECRET@host/m2", "(a URL with no host)"},
+		{"SECRET@host/m2", "(a URL with no host)"},
+		{"http:SECRET@host/m2", "(a URL with no host)"},
+		{"file:///home/SECRET", "(a URL with no host)"},
+		{"http://u:SECRET@[::1", "(an unparsable URL)"},
+		{"", "(a URL with no host)"},
+	} {
+		if got := jars.RedactURL(tc.in); got != tc.want || strings.Contains(got, "SECRET") || strings.Contains(got, "u:") {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Fetch shows a repository URL it refuses, or fails to reach, as
+// RedactURL does, in its errors and its progress lines alike.
+func TestFetchRedactsRepo(t *testing.T) {
+	for _, tc := range []struct{ repo, want string }{
+		{"http://127.0.0.1:1/?token=SECRET#SECRET", "jars: repository URL http://127.0.0.1:1/?token=xxxxx#xxxxx: want http(s)://host/path, with no query or fragment"},
+		{"http://127.0.0.1:1/m2?SECRET", "jars: repository URL http://127.0.0.1:1/m2?xxxxx: "},
+		{"http://127.0.0.1:1/m2#SECRET", "jars: repository URL http://127.0.0.1:1/m2#xxxxx: "},
+		{"http://127.0.0.1:1/m2?", "jars: repository URL http://127.0.0.1:1/m2?: "},
+		{"ftp://SECRET:SECRET@127.0.0.1:1/m2", "jars: repository URL ftp://xxxxx:xxxxx@127.0.0.1:1/m2: "},
+		{"SECRET:SECRET@127.0.0.1:1/m2", "jars: the repository URL has no host (not shown, as it may hold credentials)"},
+		{"http://SECRET:SECRET@127.0.0.1:1/m2", "http://xxxxx:xxxxx@127.0.0.1:1/m2/com/example/alpha/1.0/alpha-1.0.jar: "},
+	} {
+		e := newEnv(t)
+		o := e.opts(tc.repo)
+		o.Jobs = 1
+		_, err := jars.Fetch(context.Background(), small, o)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Fetch from %s = %v, want %q", jars.RedactURL(tc.repo), err, tc.want)
+			continue
+		}
+		if s := err.Error() + e.progress.String(); strings.Contains(s, "SECRET") {
+			t.Errorf("a secret of the URL was printed:\n%s", s)
+		}
 	}
 }
 

@@ -31,13 +31,14 @@ type Lock struct {
 
 	mu    sync.Mutex
 	sums  map[string]string // coordinate -> lower-case hex SHA-256
+	lines map[string]int    // coordinate -> line in the file as last read or written
 	added int
 }
 
 // ReadLock reads the lock file at path. A missing file is an empty lock,
 // which the first Fetch fills.
 func ReadLock(path string) (*Lock, error) {
-	l := &Lock{Path: path, sums: map[string]string{}}
+	l := &Lock{Path: path, sums: map[string]string{}, lines: map[string]int{}}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return l, nil
@@ -69,6 +70,9 @@ func ReadLock(path string) (*Lock, error) {
 		if prev, ok := l.sums[c.String()]; ok && prev != sum {
 			return nil, bad(c.String() + " is listed twice with different hashes")
 		}
+		if _, ok := l.sums[c.String()]; !ok {
+			l.lines[c.String()] = i + 1
+		}
 		l.sums[c.String()] = sum
 	}
 	return l, nil
@@ -80,6 +84,14 @@ func (l *Lock) Sum(c Coord) (string, bool) {
 	defer l.mu.Unlock()
 	s, ok := l.sums[c.String()]
 	return s, ok
+}
+
+// Line returns the line of c in the lock file, as it was read or, after a
+// Write, as it was written; 0 if c is not in the file.
+func (l *Lock) Line(c Coord) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lines[c.String()]
 }
 
 // Len is the number of locked jars.
@@ -117,12 +129,18 @@ func (l *Lock) Write() error {
 	slices.Sort(keys)
 	var b bytes.Buffer
 	b.WriteString(lockHeader)
-	for _, k := range keys {
+	first := strings.Count(lockHeader, "\n") + 1
+	lines := map[string]int{}
+	for i, k := range keys {
 		fmt.Fprintf(&b, "%s sha256:%s\n", k, l.sums[k])
+		lines[k] = first + i
 	}
 	l.mu.Unlock()
 	if err := atomicfile.WriteFile(l.Path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("jars: writing the lock file: %w (give it another place with -lock)", err)
 	}
+	l.mu.Lock()
+	l.lines = lines
+	l.mu.Unlock()
 	return nil
 }

@@ -37,6 +37,16 @@ func TestLockRoundTrip(t *testing.T) {
 	if s, ok := l2.Sum(a); !ok || s != strings.Repeat("a", 64) || l2.Len() != 2 || l2.Added() != 0 {
 		t.Errorf("read back: Sum(a) = %q, %v; Len %d, Added %d", s, ok, l2.Len(), l2.Added())
 	}
+	// Lines as written, and as read back.
+	header := strings.Count(lockHeader, "\n")
+	for _, l := range []*Lock{l, l2} {
+		if la, lb := l.Line(a), l.Line(b); la != header+2 || lb != header+1 {
+			t.Errorf("Line(a), Line(b) = %d, %d; want %d, %d", la, lb, header+2, header+1)
+		}
+	}
+	if n := l2.Line(Coord{"com.c", "z", "3", ""}); n != 0 {
+		t.Errorf("Line of a coordinate not in the file = %d, want 0", n)
+	}
 }
 
 func TestReadLockErrors(t *testing.T) {

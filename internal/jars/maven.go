@@ -20,41 +20,82 @@ const DefaultRepo = "https://repo.maven.apache.org/maven2"
 // mavenSource fetches from a repository with the standard Maven layout:
 // Maven Central, a mirror, Artifactory or Nexus.
 type mavenSource struct {
-	base   string        // scheme://host/path with no credentials and no trailing slash
+	base   string        // scheme://host/path with no credentials and no trailing slash, for requests
+	shown  string        // base as RedactURL shows it, for messages
 	user   *url.Userinfo // credentials from the URL, sent as basic auth; never printed
 	client *http.Client
 	o      *Options
 	prog   *progress
 }
 
-// parseRepo splits a repository URL into the URL that may be shown and the
-// credentials that must not be.
-func parseRepo(repo string) (string, *url.Userinfo, error) {
+// parseRepo splits a repository URL into the URL that requests go to, the
+// same URL as messages show it, and the credentials.
+func parseRepo(repo string) (base, shown string, user *url.Userinfo, err error) {
 	u, err := url.Parse(repo)
 	if err != nil {
 		// url.Parse's error repeats the URL, credentials included.
-		return "", nil, errors.New("jars: the repository URL does not parse (not shown, as it may hold credentials): want https://host/path")
+		return "", "", nil, errors.New("jars: the repository URL does not parse (not shown, as it may hold credentials): want https://host/path")
 	}
-	user := u.User
-	u.User = nil
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", nil, fmt.Errorf("jars: repository URL %s: want http(s)://host/path, with no query; use -offline for a local directory", u.Redacted())
+	if u.Host == "" || u.Opaque != "" {
+		return "", "", nil, errors.New("jars: the repository URL has no host (not shown, as it may hold credentials): want http(s)://host/path; use -offline for a local directory")
 	}
-	return strings.TrimSuffix(u.String(), "/"), user, nil
+	if (u.Scheme != "http" && u.Scheme != "https") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", "", nil, fmt.Errorf("jars: repository URL %s: want http(s)://host/path, with no query or fragment; use -offline for a local directory", RedactURL(repo))
+	}
+	user, u.User = u.User, nil
+	return strings.TrimSuffix(u.String(), "/"), strings.TrimSuffix(RedactURL(repo), "/"), user, nil
 }
 
-// RedactURL returns a repository URL without the credentials it may hold,
-// for messages.
+// redacted stands for a secret in RedactURL's result.
+const redacted = "xxxxx"
+
+// RedactURL returns a repository URL fit for messages, the one form in
+// which the jars package and kcl print one. Every part that may carry a
+// secret is replaced with xxxxx: the user name and the password, the value
+// of each query parameter (the whole parameter when its name is not a plain
+// word, as in ?TOKEN) and the fragment. The rest is kept, so that a reader
+// sees where the URL points and which parts it had:
+//
+//	https://user:pass@host/repo?token=abc&x=1#frag
+//	https://xxxxx:xxxxx@host/repo?token=xxxxx&x=xxxxx#xxxxx
+//
+// A URL that does not parse, or has no host (user:token@host without the
+// scheme is one), is not shown at all: its secret could be anywhere in it.
 func RedactURL(repo string) string {
-	base, _, err := parseRepo(repo)
+	u, err := url.Parse(repo)
 	if err != nil {
 		return "(an unparsable URL)"
 	}
-	return base
+	if u.Host == "" || u.Opaque != "" {
+		return "(a URL with no host)"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(redacted, redacted)
+		} else {
+			u.User = url.User(redacted)
+		}
+	}
+	if u.RawQuery != "" {
+		params := strings.Split(u.RawQuery, "&")
+		for i, p := range params {
+			name, _, ok := strings.Cut(p, "=")
+			if ok && plainName(name) {
+				params[i] = name + "=" + redacted
+			} else if p != "" {
+				params[i] = redacted
+			}
+		}
+		u.RawQuery = strings.Join(params, "&")
+	}
+	if u.Fragment != "" {
+		u.Fragment, u.RawFragment = redacted, ""
+	}
+	return u.String()
 }
 
 func newMavenSource(o *Options, prog *progress) (*mavenSource, error) {
-	base, user, err := parseRepo(o.Repo)
+	base, shown, user, err := parseRepo(o.Repo)
 	if err != nil {
 		return nil, err
 	}
@@ -62,17 +103,27 @@ func newMavenSource(o *Options, prog *progress) (*mavenSource, error) {
 	if client == nil {
 		client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
-	return &mavenSource{base: base, user: user, client: client, o: o, prog: prog}, nil
+	return &mavenSource{base: base, shown: shown, user: user, client: client, o: o, prog: prog}, nil
 }
 
-func (m *mavenSource) url(c Coord) string { return m.base + "/" + c.RepoPath() }
+// once returns m with a single attempt per request and no progress lines.
+func (m *mavenSource) once() *mavenSource {
+	o := *m.o
+	o.Attempts = 1
+	c := *m
+	c.o, c.prog = &o, &progress{}
+	return &c
+}
+
+// shownURL is the URL of p, a path under the repository, for messages.
+func (m *mavenSource) shownURL(p string) string { return m.shown + "/" + p }
 
 func (m *mavenSource) checksum(ctx context.Context, c Coord) (published, error) {
 	for _, a := range algos {
-		u := m.url(c) + "." + a.name
+		p := c.RepoPath() + "." + a.name
 		var buf bytes.Buffer
 		lw := &limitWriter{w: &buf, n: 4 << 10}
-		err := m.get(ctx, c, u, lw, func() error { buf.Reset(); lw.n = 4 << 10; return nil })
+		err := m.get(ctx, c, p, lw, func() error { buf.Reset(); lw.n = 4 << 10; return nil })
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
@@ -81,22 +132,22 @@ func (m *mavenSource) checksum(ctx context.Context, c Coord) (published, error) 
 		}
 		sum, ok := parseChecksum(buf.Bytes(), a.name, a.size)
 		if !ok {
-			return published{}, fmt.Errorf("jars: %s: %s holds no %s digest: the repository or mirror is not serving checksum files", c, u, a.name)
+			return published{}, fmt.Errorf("jars: %s: %s holds no %s digest: the repository or mirror is not serving checksum files", c, m.shownURL(p), a.name)
 		}
-		return published{algo: a.name, sum: sum, from: u}, nil
+		return published{algo: a.name, sum: sum, from: m.shownURL(p)}, nil
 	}
-	return published{}, fmt.Errorf("jars: %s: %w at %s.sha512, .sha256 or .sha1", c, ErrNoChecksum, m.url(c))
+	return published{}, fmt.Errorf("jars: %s: %w at %s.sha512, .sha256 or .sha1", c, ErrNoChecksum, m.shownURL(c.RepoPath()))
 }
 
 func (m *mavenSource) fetch(ctx context.Context, c Coord, s *sink) (string, error) {
-	u := m.url(c)
-	if err := m.get(ctx, c, u, s, s.reset); err != nil {
+	p := c.RepoPath()
+	if err := m.get(ctx, c, p, s, s.reset); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return "", fmt.Errorf("jars: %s: %w at %s: the coordinate is wrong in the jar list, or the repository or mirror does not have it", c, err, u)
+			return "", fmt.Errorf("jars: %s: %w at %s: the coordinate is wrong in the jar list, or the repository or mirror does not have it", c, err, m.shownURL(p))
 		}
 		return "", err
 	}
-	return u, nil
+	return m.shownURL(p), nil
 }
 
 // retryable is a failed attempt that another attempt may fix.
@@ -107,13 +158,14 @@ type retryable struct {
 
 func (r *retryable) Error() string { return r.err.Error() }
 
-// get downloads u into w with retries. reset empties w before a retry.
-// Errors that are not worth retrying (404, 401, 403, other 4xx, a failed
-// write) end it at once; a 404 wraps ErrNotFound with no message of its
-// own, for the caller to explain.
-func (m *mavenSource) get(ctx context.Context, c Coord, u string, w io.Writer, reset func() error) error {
+// get downloads p, a path under the repository, into w with retries.
+// reset empties w before a retry. Errors that are not worth retrying (404,
+// 401, 403, other 4xx, a failed write) end it at once; a 404 wraps
+// ErrNotFound with no message of its own, for the caller to explain.
+func (m *mavenSource) get(ctx context.Context, c Coord, p string, w io.Writer, reset func() error) error {
+	u := m.shownURL(p)
 	for attempt := 1; ; attempt++ {
-		err := m.attempt(ctx, u, w)
+		err := m.attempt(ctx, m.base+"/"+p, w)
 		if err == nil {
 			return nil
 		}

@@ -158,10 +158,23 @@ type Server struct {
 // launcher runs kinesalite on 127.0.0.1 only (its command line binds every
 // interface) on a port the system picks, prints the port, and exits when
 // its stdin closes, so that it dies with the process that started it.
+//
+// kinesalite's request handler rethrows the errors of a request, so a
+// client hanging up before it has sent the whole body (as kcl local does
+// when a signal cancels a call) would end the process under every other
+// client. The launcher wraps the handler and swaps that listener for one
+// that drops the request.
 const launcher = `
 const path = require('path');
 const kinesalite = require(path.join(process.argv[1], 'node_modules', 'kinesalite'));
 const server = kinesalite(JSON.parse(process.argv[2]));
+const handle = server.listeners('request');
+server.removeAllListeners('request');
+server.on('request', (req, res) => {
+  for (const h of handle) h(req, res);
+  req.removeAllListeners('error');
+  req.on('error', () => res.destroy());
+});
 server.listen(0, '127.0.0.1', () => console.log('listening ' + server.address().port));
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));

@@ -174,3 +174,38 @@ func TestWithoutNode(t *testing.T) {
 		t.Errorf("with CI: skipped %q, failed %q; want a failure", f.skipped, f.failed)
 	}
 }
+
+// A client that hangs up in the middle of a request, as kcl local does
+// when a signal cancels a call, leaves the server answering the others.
+func TestSurvivesAbortedRequest(t *testing.T) {
+	s := ForTest(t, Options{})
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		c, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+		if err != nil {
+			t.Fatalf("after an aborted request the server takes no connection: %v\n%s", err, s.stderr.String())
+		}
+		body := `{"StreamName":`
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-amz-json-1.1\r\n"+
+			"X-Amz-Target: Kinesis_20131202.DescribeStream\r\nContent-Length: %d\r\n\r\n%s", u.Host, len(body)+100, body)
+		// Let the server read the headers and start on the body before
+		// the connection goes.
+		time.Sleep(50 * time.Millisecond)
+		c.Close()
+	}
+	// The server would die within milliseconds of reading the hang-up.
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) && !s.Exited() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.Exited() {
+		t.Fatalf("kinesalite exited after a client aborted a request:\n%s", s.stderr.String())
+	}
+	ctx := context.Background()
+	if _, err := s.Client().ListStreams(ctx, &kinesis.ListStreamsInput{}, func(o *kinesis.Options) { o.RetryMaxAttempts = 1 }); err != nil {
+		t.Fatalf("ListStreams after an aborted request: %v\n%s", err, s.stderr.String())
+	}
+}
