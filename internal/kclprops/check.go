@@ -45,7 +45,7 @@ func ParseVersion(s string) (Version, error) {
 // written: a miscased or misspelled key, which the daemon ignores without a
 // word, or a value its converter turns into something else. A Warning is
 // accepted and works, but probably not as meant, depends on the machine the
-// daemon starts on, or rests on behaviour the specification marks as
+// daemon starts on, or rests on behaviour docs/protocol.md marks as
 // unverified.
 type Severity int
 
@@ -145,7 +145,7 @@ func (env Env) Check(f *File, v Version) *Report {
 type setting struct {
 	entry   Entry
 	ok      bool // the value converts and is applied
-	skipped bool // a Java default value, which ConfigurationSettableUtils skips (§6.1)
+	skipped bool // a Java default value, which ConfigurationSettableUtils skips (docs/protocol.md §6.1)
 }
 
 type checker struct {
@@ -193,10 +193,10 @@ func (c *checker) warnf(e Entry, format string, args ...any) {
 }
 
 // valuef reports a bad value: an error, or a warning for a key whose name
-// the spec only infers (§8.3), where the lenient outcome is chosen.
+// docs/protocol.md only infers (§8.3), where the lenient outcome is chosen.
 func (c *checker) valuef(s *keySpec, e Entry, format string, args ...any) {
 	if s.unverified {
-		c.addEntry(Warning, e, fmt.Sprintf(format, args...)+" (this key is unverified, spec §8.3)")
+		c.addEntry(Warning, e, fmt.Sprintf(format, args...)+" (this key is unverified, docs/protocol.md §8.3)")
 		return
 	}
 	c.errorf(e, format, args...)
@@ -232,7 +232,7 @@ func (c *checker) resolve(key string) *keySpec {
 
 func (c *checker) run(withEnv bool) {
 	if c.v.Major == 2 && c.v.Minor == 0 {
-		c.add(Warning, 0, "", fmt.Sprintf("KCL %v: the 2.0.x MultiLangDaemon sends unusable record data (spec §5.1); use 2.1 or later", c.v))
+		c.add(Warning, 0, "", fmt.Sprintf("KCL %v: the 2.0.x MultiLangDaemon sends unusable record data (docs/protocol.md §5.1); use 2.1 or later", c.v))
 	}
 	for _, e := range c.f.Overridden() {
 		c.warnf(e, "%s is set again on line %d; java.util.Properties keeps the last value, so this line has no effect", e.Key, c.f.Line(e.Key))
@@ -442,10 +442,10 @@ func (c *checker) value(s *keySpec, e Entry, st *setting) bool {
 		}
 	case kNoConverter:
 		if c.v1() {
-			c.errorf(e, "%s cannot be set from the file in KCL 1.x: its type has no decoder, so the daemon ignores it (spec §6.3)", e.Key)
+			c.errorf(e, "%s cannot be set from the file in KCL 1.x: its type has no decoder, so the daemon ignores it (docs/protocol.md §6.3)", e.Key)
 		} else {
-			// §6.2 says "probably fails at startup (unverified)": the lenient outcome.
-			c.warnf(e, "%s has a setter but no converter from a string; the daemon probably fails at startup (unverified, spec §6.2)", e.Key)
+			// §6.2: it probably fails at startup, which nobody has tried, so the lenient outcome.
+			c.warnf(e, "%s has a setter but no converter from a string; the daemon probably fails at startup (unverified, docs/protocol.md §6.2)", e.Key)
 		}
 		return false
 	}
@@ -512,7 +512,7 @@ func (c *checker) zero(s *keySpec, e Entry, st *setting, isZero bool) bool {
 	if s.def == "0" || s.def == "false" {
 		return true // skipped, but the default is the same value
 	}
-	c.warnf(e, "%s = %s is ignored: the daemon skips a value equal to Java's default for the type (spec §6.1), so %s stays", e.Key, e.Value, s.defaultText())
+	c.warnf(e, "%s = %s is ignored: the daemon skips a value equal to Java's default for the type (docs/protocol.md §6.1), so %s stays", e.Key, e.Value, s.defaultText())
 	return true
 }
 
@@ -615,7 +615,7 @@ func (c *checker) tags(s *keySpec, e Entry) bool {
 	return ok
 }
 
-// rules applies the spec's rules about values the daemon accepts but does
+// rules applies docs/protocol.md's rules about values the daemon accepts but does
 // not use as written.
 func (c *checker) rules(s *keySpec, e Entry, st *setting) {
 	v := javaTrim(e.Value)
@@ -623,18 +623,18 @@ func (c *checker) rules(s *keySpec, e Entry, st *setting) {
 	switch s.name {
 	case "processingLanguage":
 		if !c.v1() {
-			c.warnf(e, "%s is only logged by KCL 2.x and 3.x (spec §6.2)", e.Key)
+			c.warnf(e, "%s is only logged by KCL 2.x and 3.x (docs/protocol.md §6.2)", e.Key)
 		}
 	case "validateSequenceNumberBeforeCheckpointing":
 		if !c.v1() {
-			c.warnf(e, "%s is accepted but unused by KCL 2.x and 3.x (spec §6.2)", e.Key)
+			c.warnf(e, "%s is accepted but unused by KCL 2.x and 3.x (docs/protocol.md §6.2)", e.Key)
 		}
 	case "initialPositionInStream":
 		if strings.EqualFold(v, "AT_TIMESTAMP") {
 			if c.v1() {
 				// §6.3 names timestampAtInitialPositionInStream as the 1.x key; what 1.x does with
 				// AT_TIMESTAMP here is not specified, so this is only a warning.
-				c.warnf(e, "%s = AT_TIMESTAMP: in KCL 1.x set timestampAtInitialPositionInStream = <epoch seconds> instead (spec §6.3)", e.Key)
+				c.warnf(e, "%s = AT_TIMESTAMP: in KCL 1.x set timestampAtInitialPositionInStream = <epoch seconds> instead (docs/protocol.md §6.3)", e.Key)
 			} else {
 				c.errorf(e, "%s = AT_TIMESTAMP is not supported by the 2.x/3.x MultiLangDaemon (\"Invalid InitialPosition: AT_TIMESTAMP\"); set initialPositionInStreamExtended = <epoch seconds> instead", e.Key)
 				st.ok = false
@@ -642,7 +642,7 @@ func (c *checker) rules(s *keySpec, e Entry, st *setting) {
 		}
 	case "idleTimeBetweenReadsInMillis":
 		if !c.v1() && isInt && n != 0 && n < 200 {
-			c.warnf(e, "%s = %s is raised to 200, the least the KCL allows (spec §6.2)", e.Key, v)
+			c.warnf(e, "%s = %s is raised to 200, the least the KCL allows (docs/protocol.md §6.2)", e.Key, v)
 		}
 	case "maxRecords":
 		if isInt && n > 10000 {
@@ -650,12 +650,12 @@ func (c *checker) rules(s *keySpec, e Entry, st *setting) {
 		}
 	case "maxActiveThreads":
 		if isInt && n > 0 {
-			// Starvation with a small fixed pool is inferred, not observed (spec §8.4).
-			c.warnf(e, "%s = %s makes a fixed pool shared by every child, and each child holds one thread for good: with fewer threads than shards plus a few, the daemon can hang (spec §6.2, §8.4)", e.Key, v)
+			// Starvation with a small fixed pool is inferred, not observed (docs/protocol.md §8.4).
+			c.warnf(e, "%s = %s makes a fixed pool shared by every child, and each child holds one thread for good: with fewer threads than shards plus a few, the daemon can hang (docs/protocol.md §6.2, §8.4)", e.Key, v)
 		}
 	case "timeoutInSeconds":
 		if isInt && n <= 0 {
-			c.warnf(e, "%s = %s: the daemon halts the JVM when a wait for the child exceeds this, so every wait fails at once (spec §4, §6.2)", e.Key, v)
+			c.warnf(e, "%s = %s: the daemon halts the JVM when a wait for the child exceeds this, so every wait fails at once (docs/protocol.md §4, §6.2)", e.Key, v)
 		}
 	}
 }
@@ -695,7 +695,7 @@ func (c *checker) crossChecks() {
 	case hasName && hasARN && arn.ok:
 		arnName := javaTrim(arn.entry.Value)[strings.LastIndex(javaTrim(arn.entry.Value), "/")+1:]
 		if arnName != name.entry.Value {
-			c.warnf(name.entry, "streamName %q is overridden by the stream in streamArn (line %d), %q: the ARN wins (spec §6.1)", name.entry.Value, arn.entry.Line, arnName)
+			c.warnf(name.entry, "streamName %q is overridden by the stream in streamArn (line %d), %q: the ARN wins (docs/protocol.md §6.1)", name.entry.Value, arn.entry.Line, arnName)
 		}
 	}
 	credKey := "AwsCredentialsProvider"
@@ -749,9 +749,9 @@ func (c *checker) crossChecks() {
 			}
 			switch mode {
 			case "DEFAULT":
-				c.warnf(polling[0], "%s with retrievalMode DEFAULT switches the daemon from enhanced fan-out to polling (spec §6.2); set retrievalMode = POLLING to say so", strings.Join(keys, ", "))
+				c.warnf(polling[0], "%s with retrievalMode DEFAULT switches the daemon from enhanced fan-out to polling (docs/protocol.md §6.2); set retrievalMode = POLLING to say so", strings.Join(keys, ", "))
 			case "FANOUT":
-				c.warnf(polling[0], "%s only apply to polling, and retrievalMode is FANOUT (spec §6.2)", strings.Join(keys, ", "))
+				c.warnf(polling[0], "%s only apply to polling, and retrievalMode is FANOUT (docs/protocol.md §6.2)", strings.Join(keys, ", "))
 			}
 		}
 	}

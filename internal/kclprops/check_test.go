@@ -128,9 +128,9 @@ func TestCheck(t *testing.T) {
 		{name: "bad double", version: "3.1.3", extra: "workerMetricsEMAAlpha = half\n",
 			want: []want{{Error, 5, `workerMetricsEMAAlpha: "half" is not a number`}}},
 
-		// Zero values (§6.1).
+		// Zero values (docs/protocol.md §6.1).
 		{name: "zero int ignored", version: "3.1.3", extra: "retrievalMode = POLLING\nmaxRecords = 0\n",
-			want: []want{{Warning, 6, "maxRecords = 0 is ignored: the daemon skips a value equal to Java's default for the type (spec §6.1), so the default 10000 stays"}}},
+			want: []want{{Warning, 6, "maxRecords = 0 is ignored: the daemon skips a value equal to Java's default for the type (docs/protocol.md §6.1), so the default 10000 stays"}}},
 		{name: "zero double ignored", version: "3.1.3", extra: "maxThroughputPerHostKBps = 0.0\n",
 			want: []want{{Warning, 5, "so the default (unlimited) stays"}}},
 		{name: "zero equal to default", version: "3.1.3", extra: "ignoreUnexpectedChildShards = false\n"},

@@ -7,7 +7,7 @@ import (
 )
 
 // Credentials providers the daemon can build from a class name alone, by
-// AWS SDK generation (§6.2, §6.3). A short name is looked up in the SDK's
+// AWS SDK generation (docs/protocol.md §6.2, §6.3). A short name is looked up in the SDK's
 // auth packages and the multilang auth package; a name that resolves to no
 // class is skipped without an error, so a misspelled or wrong-generation
 // name leaves the daemon with no credentials at all.

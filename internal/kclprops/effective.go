@@ -11,7 +11,7 @@ type Source string
 
 const (
 	FromFile    Source = "file"    // the value written in the file
-	FromDefault Source = "default" // the KCL's default: the key is absent, or its value is skipped (§6.1)
+	FromDefault Source = "default" // the KCL's default: the key is absent, or its value is skipped (docs/protocol.md §6.1)
 	Derived     Source = "derived" // computed from another setting, such as tableName from applicationName
 	Unset       Source = "unset"   // absent, with no value: the daemon does without
 )
@@ -27,7 +27,7 @@ type Setting struct {
 
 // Effective returns the configuration KCL version v's daemon runs with when
 // it reads f: every key it uses, with the value from the file or its
-// default, in the order of protocol-spec.md §6. A value the daemon would not
+// default, in the order of docs/protocol.md §6. A value the daemon would not
 // apply (one that does not convert, or a Java default it skips) shows the
 // default with a note. Secrets are masked with Mask. Keys the daemon
 // ignores are left out; Check reports them.

@@ -10,7 +10,7 @@ import (
 )
 
 // checkExecutable checks that executableName names a program the daemon
-// can start (§1): the value is split on spaces with no quoting, a first
+// can start (docs/protocol.md §1): the value is split on spaces with no quoting, a first
 // token with a '/' is a path relative to the daemon's working directory,
 // and a bare name is looked for on PATH.
 func (c *checker) checkExecutable(e Entry) {

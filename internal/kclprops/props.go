@@ -1,8 +1,8 @@
 // Package kclprops reads kcl.properties files the way the KCL
 // MultiLangDaemon does, checks them against the keys each KCL version
 // understands (Check), and tells the configuration the daemon would run
-// with (Effective). The rules come from protocol-spec.md §6, which the
-// schema table cites key by key; where the spec is unsure (its §8), a
+// with (Effective). The rules come from docs/protocol.md §6, which the
+// schema table cites key by key; where that is unsure (its §8), a
 // doubtful finding is a warning, never an error.
 package kclprops
 

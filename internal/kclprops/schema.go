@@ -1,10 +1,10 @@
 package kclprops
 
 // The keys each KCL version reads from kcl.properties, from
-// protocol-spec.md §6 (§6.2: the 3.x keys as of 3.5.1, with the version each
+// docs/protocol.md §6 (§6.2: the 3.x keys as of 3.5.1, with the version each
 // appeared in; §6.3: 1.x and the 2.x differences). Defaults are the KCL's
 // effective ones when the key is absent; 2.x shares the 3.x defaults, which
-// the spec gives for 3.5.1.
+// docs/protocol.md gives for 3.5.1.
 
 // kind is how the daemon converts a value.
 type kind int
@@ -83,16 +83,16 @@ type keySpec struct {
 	def      string   // the default value when absent, as the daemon would use it; "" if none
 	defNote  string   // what the default means, when def alone does not say
 	enum     []string // kEnum: the accepted values, upper case
-	section  string   // where protocol-spec.md describes it
+	section  string   // where docs/protocol.md describes it
 
 	exact      bool // 1.x: read with getProperty, so even the first letter's case counts (§6.3)
 	settable   bool // applied through ConfigurationSettableUtils, which skips Java default values (§6.1)
 	polling    bool // a polling key: setting it selects polling under retrievalMode DEFAULT (§6.2)
-	unverified bool // the spec infers the key name without a test (§8.3): value problems are warnings
+	unverified bool // docs/protocol.md infers the key name without a test (§8.3): value problems are warnings
 	field      string
 }
 
-// schema lists every key, grouped as in the spec. A name may appear twice
+// schema lists every key, grouped as in docs/protocol.md. A name may appear twice
 // with disjoint version ranges when versions read it differently.
 var schema = []keySpec{
 	// §6.2 Required, and §1 for executableName.
@@ -108,7 +108,7 @@ var schema = []keySpec{
 	{name: "AwsCredentialsProviderCloudWatch", kind: kCredentials, versions: sdkV2, section: "§6.2", defNote: "the Kinesis provider"},
 	{name: "regionName", kind: kRegion, versions: always, section: "§6.2, §6.3", defNote: "the SDK's default region chain"},
 
-	// §6.2 Daemon and multilang-specific.
+	// §6.2 The daemon itself.
 	{name: "processingLanguage", kind: kString, versions: always, exact: true, section: "§6.2"},
 	{name: "maxActiveThreads", kind: kInt, versions: always, exact: true, def: "0", defNote: "an unbounded thread pool", section: "§6.2"},
 	{name: "timeoutInSeconds", kind: kInteger, versions: v2up, defNote: "waits for ever", section: "§6.2"},
@@ -122,7 +122,7 @@ var schema = []keySpec{
 	{name: "validateSequenceNumberBeforeCheckpointing", kind: kBool, versions: v2up, defNote: "unused by 2.x and 3.x", section: "§6.2"},
 	{name: "validateSequenceNumberBeforeCheckpointing", kind: kBool, versions: v1, def: "true", section: "§6.2"},
 
-	// §6.2 Initial position.
+	// §6.2 Where a new lease starts.
 	{name: "initialPositionInStream", kind: kEnum, versions: always, def: "LATEST", enum: []string{"TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"}, field: "initial position", section: "§6.2"},
 	{name: "initialPositionInStreamExtended", kind: kEpochSeconds, versions: v2up, field: "initial position", section: "§6.2"},
 
@@ -141,7 +141,7 @@ var schema = []keySpec{
 	{name: "fanoutConfig.registerStreamConsumerRetries", kind: kInt, versions: v2up, def: "10", settable: true, unverified: true, section: "§6.2, §8.3"},
 	{name: "fanoutConfig.retryBackoffMillis", kind: kLong, versions: v2up, def: "1000", settable: true, unverified: true, section: "§6.2, §8.3"},
 
-	// §6.2 Lease management.
+	// §6.2 Leases.
 	{name: "tableName", kind: kString, versions: always, defNote: "applicationName", section: "§6.2, §6.3"},
 	{name: "failoverTimeMillis", kind: kLong, versions: v2up, def: "10000", settable: true, section: "§6.2"},
 	{name: "leaseAssignmentIntervalMillis", kind: kLong, versions: from(3, 1, 1), defNote: "2 × failoverTimeMillis", settable: true, section: "§6.2"},
@@ -160,7 +160,7 @@ var schema = []keySpec{
 	{name: "listShardsBackoffTimeInMillis", kind: kLong, versions: v2up, def: "1500", settable: true, section: "§6.2"},
 	{name: "maxListShardsRetryAttempts", kind: kInt, versions: v2up, def: "50", settable: true, section: "§6.2"},
 
-	// §6.2 Coordinator, lifecycle, processor, metrics.
+	// §6.2 Coordinator, lifecycle, processing and metrics.
 	{name: "parentShardPollIntervalMillis", kind: kLong, versions: v2up, def: "10000", settable: true, section: "§6.2"},
 	{name: "skipShardSyncAtWorkerInitializationIfLeasesExist", kind: kBool, versions: v2up, def: "false", settable: true, section: "§6.2"},
 	{name: "schedulerInitializationBackoffTimeMillis", kind: kLong, versions: v2up, def: "1000", settable: true, section: "§6.2"},
@@ -176,7 +176,7 @@ var schema = []keySpec{
 	{name: "metricsEnabledDimensions", kind: kList, versions: always, defNote: "all", section: "§6.2"},
 	{name: "shardPrioritization", kind: kNoConverter, versions: v2up, section: "§6.2"},
 
-	// §6.2 3.x graceful handoff and lease balancing.
+	// §6.2 Graceful handoff and lease balancing (3.x).
 	{name: "isGracefulLeaseHandoffEnabled", kind: kBoolObj, versions: v3, def: "true", section: "§6.2"},
 	{name: "gracefulLeaseHandoffTimeoutMillis", kind: kLongObj, versions: v3, def: "30000", section: "§6.2"},
 	{name: "inMemoryWorkerMetricsCaptureFrequencyMillis", kind: kLong, versions: v3, def: "1000", settable: true, section: "§6.2"},
@@ -191,7 +191,7 @@ var schema = []keySpec{
 	{name: "workerMetricsEMAAlpha", kind: kDouble, versions: v3, def: "0.5", settable: true, section: "§6.2"},
 	{name: "staleWorkerMetricsEntryCleanupDuration", kind: kDuration, versions: v3, def: "P1D", section: "§6.2"},
 
-	// §6.2 3.x auxiliary DynamoDB tables.
+	// §6.2 The worker-metrics and coordinator-state tables (3.x).
 	{name: "workerMetricsTableName", kind: kString, versions: v3, defNote: "<applicationName>-WorkerMetricStats", section: "§6.2"},
 	{name: "workerMetricsBillingMode", kind: kEnum, versions: v3, def: "PAY_PER_REQUEST", enum: []string{"PAY_PER_REQUEST", "PROVISIONED"}, section: "§6.2"},
 	{name: "workerMetricsReadCapacity", kind: kLong, versions: v3, settable: true, defNote: "the KCL default", section: "§6.2"},
@@ -255,7 +255,7 @@ var schema = []keySpec{
 var builderPrefixes = []string{"kinesisClient.", "dynamoDbClient.", "cloudWatchClient."}
 
 // Latest returns the newest release of a major version that the checks
-// describe (protocol-spec.md §0), for a version given as a bare major.
+// describe (docs/protocol.md §5), for a version given as a bare major.
 func Latest(major int) Version {
 	switch major {
 	case 1:
