@@ -110,7 +110,7 @@ func testSession(t *testing.T, file string) {
 
 // TestGoldenDaemonLines checks that every daemon line in ../testdata is
 // exactly what the daemon writes: the encoder's form of the decoded line,
-// which follows spec §2.2 (field order, nulls written, padded base64, the
+// which follows docs/protocol.md §2.2 (field order, nulls written, padded base64, the
 // record's "action" last). Lines with an action the protocol package does
 // not know, or that are not messages, are there on purpose and are skipped.
 func TestGoldenDaemonLines(t *testing.T) {
@@ -134,7 +134,7 @@ func TestGoldenDaemonLines(t *testing.T) {
 				continue
 			}
 			// protocol.Record holds a null partitionKey or sequenceNumber
-			// (spec §2.2, a record with nulls) as "", so Append writes "".
+			// (docs/protocol.md §2.2, a record with nulls) as "", so Append writes "".
 			text := strings.NewReplacer(`"partitionKey":null`, `"partitionKey":""`,
 				`"sequenceNumber":null,"approximateArrivalTimestamp"`, `"sequenceNumber":"","approximateArrivalTimestamp"`).Replace(l.Text)
 			if want := string(protocol.Append(nil, m)); text != want {

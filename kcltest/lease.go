@@ -21,7 +21,7 @@ var ShardEnd = Position(lease.ShardEnd)
 func (p Position) String() string { return lease.Position(p).String() }
 
 // state is the daemon's view of the shard: the lease's checkpoint and the
-// range a checkpoint may take (spec §2.3, §2.4, §3.2), kept by the rules
+// range a checkpoint may take (docs/protocol.md §2.3, §2.4, §3.2), kept by the rules
 // the kcl local daemon uses too.
 type state struct {
 	lease       lease.Lease

@@ -11,7 +11,9 @@ import (
 // Decode parses one line written by the daemon, which is what a child
 // reads. A "checkpoint" line is a CheckpointReply.
 //
-// Decoding is lenient, as the daemon's own Jackson reader is (spec §2.1):
+// Decoding is lenient, more so than the daemon's reader (DecodeChild), so
+// that a child goes on working when a daemon sends a field it did not
+// send before (docs/protocol.md §2.1):
 //   - unknown fields are ignored, at any depth;
 //   - missing fields and null read as null (Nullable.Valid false, nil Data,
 //     empty strings, an empty records list);

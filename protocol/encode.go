@@ -9,7 +9,7 @@ import (
 // Append appends the wire form of m to dst, without the line end, exactly
 // as the peer writes it: Jackson's compact form with "action" first, the
 // other fields in the daemon's declaration order, nulls written as null,
-// and data as padded standard base64 (protocol-spec.md §2.2, §2.3).
+// and data as padded standard base64 (docs/protocol.md §2.2, §2.3).
 //
 // A Checkpoint (the child's request) has no "error" field; a
 // CheckpointReply (the daemon's answer) always has one.

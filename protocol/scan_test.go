@@ -80,7 +80,7 @@ func checkSame(t testing.TB, line []byte, lb *lineBuffer) (Message, error) {
 	return want, nil
 }
 
-// Sample daemon lines: spec §2.2, byte for byte.
+// Sample daemon lines: docs/protocol.md §2.2, byte for byte.
 var specLines = []string{
 	`{"action":"initialize","shardId":"shardId-000000000000","sequenceNumber":"TRIM_HORIZON","subSequenceNumber":0}`,
 	`{"action":"initialize","shardId":"shardId-000000000001","sequenceNumber":"49590338271490256608559692538361571095921575989136588898","subSequenceNumber":3}`,

@@ -1,5 +1,5 @@
 // Package lease holds the KCL MultiLangDaemon's checkpoint rules for one
-// shard lease (protocol-spec.md §2.3, §2.4, §3.2, §3.3): which actions have
+// shard lease (docs/protocol.md §2.3, §2.4, §3.2, §3.3): which actions have
 // a checkpointer, the range a checkpoint may take, and how SHARD_END is
 // reached. Package kcltest's fake daemon and the kcl local daemon both
 // answer checkpoint requests with it, so the two cannot drift apart.
@@ -20,7 +20,7 @@ const (
 )
 
 // Exception names the daemon answers a refused checkpoint with (the simple
-// Java class name, spec §2.4).
+// Java class name, docs/protocol.md §2.4).
 const (
 	InvalidState    = "InvalidStateException"
 	IllegalArgument = "IllegalArgumentException"
@@ -140,7 +140,7 @@ func (l *Lease) ShardEnding() bool { return l.largest == ShardEnd }
 
 // NoCheckpointer returns the exception the daemon answers every checkpoint
 // request with during the current action because it has no checkpointer
-// for it (spec §3.2): InvalidStateException during initialize and
+// for it (docs/protocol.md §3.2): InvalidStateException during initialize and
 // leaseLost, ShutdownException during a 1.x ZOMBIE shutdown. It returns ""
 // when the action has a checkpointer.
 func (l *Lease) NoCheckpointer() string {
@@ -156,7 +156,7 @@ func (l *Lease) NoCheckpointer() string {
 }
 
 // Target returns the position a checkpoint request asks for under the
-// daemon's rules, or the exception it reports instead (spec §2.3, §2.4):
+// daemon's rules, or the exception it reports instead (docs/protocol.md §2.3, §2.4):
 //   - a null sequence number means the largest permitted position: the end
 //     of the batch, SHARD_END at a shard's end, or the last record
 //     delivered during shutdownRequested;

@@ -152,7 +152,7 @@ func (c *child) exitStatus(d time.Duration) string {
 	return c.waitErr.Error()
 }
 
-// terminate runs the daemon's termination sequence (spec §3.4): close
+// terminate runs the daemon's termination sequence (docs/protocol.md §3.4): close
 // stdin, read stdout and stderr to EOF, wait for the exit. The Java daemon
 // waits for ever; here the wait is bounded by timeout and by ctx, after
 // which the child's process group is killed. It reports whether the child

@@ -33,7 +33,7 @@ func (f *ShardFailure) Error() string {
 	return fmt.Sprintf("shard %s failed: sent %s; got %s: %s", f.Shard, f.Sent, f.Got, f.Reason)
 }
 
-// The Java daemon's reaction to most child failures (spec §4).
+// The Java daemon's reaction to most child failures (docs/protocol.md §4).
 const javaExits = "the Java daemon exits (System.exit(1)), stopping every shard; kcl local stops this shard only"
 
 // result is how a shard consumer ended.
@@ -317,7 +317,7 @@ func (sc *shardConsumer) shardEnd() result {
 }
 
 // shutdown runs the graceful end the Java daemon gives a child when the
-// worker shuts down (spec §3.3 path c): shutdownRequested, during which the
+// worker shuts down (docs/protocol.md §3.3 path c): shutdownRequested, during which the
 // child may checkpoint what it processed, then leaseLost, then EOF on
 // stdin and the wait for the exit.
 func (sc *shardConsumer) shutdown() result {

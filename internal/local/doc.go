@@ -44,7 +44,7 @@
 //
 // When Run's context is cancelled (kcl local: SIGINT or SIGTERM), each
 // child gets what the Java daemon sends on a graceful worker shutdown
-// (spec §3.3, path c), in this order:
+// (docs/protocol.md §3.3, path c), in this order:
 //
 //  1. shutdownRequested, once the exchange in progress (if any) is over.
 //     The child may checkpoint up to the last record delivered. A wrong
@@ -60,7 +60,7 @@
 //
 // # Failures
 //
-// The Java daemon ends the whole worker when one child fails (spec §4).
+// The Java daemon ends the whole worker when one child fails (docs/protocol.md §4).
 // Here only that shard stops, and the failure is logged at once, naming
 // the shard, what was sent and what came back (a *ShardFailure):
 //

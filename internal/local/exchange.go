@@ -9,7 +9,7 @@ import (
 	"github.com/kclgo/mld/protocol"
 )
 
-// exchange sends m and serves the child until its status (spec §3.1):
+// exchange sends m and serves the child until its status (docs/protocol.md §3.1):
 // checkpoint requests are answered by the daemon's rules, lines the
 // daemon's reader would skip are logged and skipped, other messages are
 // ignored. It returns a *ShardFailure if the child answers with the wrong
