@@ -388,6 +388,9 @@ func (d *Daemon) send(action string, m protocol.Message, line []byte, reply repl
 			}
 		case protocol.Status:
 			if msg.ResponseFor != action {
+				if action == protocol.ActionShutdownRequested {
+					return x, d.fail(action, "status responseFor %q, want %q: the daemon only logs this during shutdownRequested (\"Child process failed to complete shutdown notification\") and goes on, but the child answered for another action", msg.ResponseFor, action)
+				}
 				return x, d.fail(action, "status responseFor %q, want %q: the daemon would exit", msg.ResponseFor, action)
 			}
 			if err := d.end(action, m); err != nil {
