@@ -17,6 +17,7 @@ import (
 	"github.com/kclgo/mld/internal/jars"
 	"github.com/kclgo/mld/internal/kclprops"
 	"github.com/kclgo/mld/internal/launch"
+	"github.com/kclgo/mld/internal/local"
 )
 
 func init() {
@@ -78,7 +79,7 @@ const logbackName = "kcl-daemon-logback.xml"
 func runDaemon(args []string, stdout, stderr io.Writer) int {
 	if _, ok := stderr.(*os.File); !ok {
 		// Java's output is copied into it while kcl writes its notices.
-		stderr = &lockedWriter{w: stderr}
+		stderr = &local.LockedWriter{W: stderr}
 	}
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	fs.SetOutput(stderr)

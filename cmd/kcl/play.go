@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 
+	"github.com/kclgo/mld/internal/local"
 	"github.com/kclgo/mld/kcltest"
 	"github.com/kclgo/mld/protocol"
 )
@@ -80,7 +80,7 @@ func runPlay(args []string, stdout, stderr io.Writer) int {
 	// The child's stderr goes to stdout too, and each protocol line is
 	// printed as it is written or read, so that the child's log lines show
 	// up between the protocol lines they belong to.
-	out := &lockedWriter{w: stdout}
+	out := &local.LockedWriter{W: stdout}
 	stdout = out
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = prefixWriter{w: out, prefix: "  child stderr | "}
@@ -185,18 +185,6 @@ func (p *printer) line(l kcltest.Line) {
 		text += "\n                 ^ " + l.Note
 	}
 	fmt.Fprintf(p.w, "%s  %s\n", arrow, text)
-}
-
-// lockedWriter serializes writes from the printer and the child's stderr.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }
 
 // prefixWriter prefixes each line written to it.
