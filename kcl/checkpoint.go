@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/kclgo/mld/protocol"
 )
@@ -96,20 +95,4 @@ func position(req protocol.Checkpoint) string {
 		return req.SequenceNumber.V
 	}
 	return req.SequenceNumber.V + "/" + strconv.FormatInt(req.SubSequenceNumber.V, 10)
-}
-
-// sleep waits for d or until ctx is done, reporting whether it waited the
-// whole time.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -31,7 +31,6 @@ const (
 	DefaultCheckpointAttempts = 5
 	DefaultCheckpointBackoff  = 200 * time.Millisecond
 	DefaultEOFGrace           = 2 * time.Second
-	maxBackoff                = 10 * time.Second
 )
 
 func newConfig(opts []Option) (*config, error) {
@@ -181,20 +180,4 @@ func KeepStdout() Option {
 		c.keepStdout = true
 		return nil
 	}
-}
-
-// Failure describes a callback that failed every attempt. It is passed to
-// the SkipFailed report function.
-type Failure struct {
-	ShardID string
-	// Action is the daemon's action: "initialize", "processRecords",
-	// "leaseLost", "shardEnded", "shutdownRequested" or, from KCL 1.x,
-	// "shutdown".
-	Action string
-	// Err is the last attempt's error; a *PanicError for a panic.
-	Err      error
-	Attempts int
-	// Records is the failed batch for processRecords, nil otherwise. It is
-	// valid only during the report call; see Record.Clone.
-	Records []Record
 }
