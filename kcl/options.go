@@ -113,14 +113,27 @@ func CheckpointRetries(attempts int, backoff time.Duration) Option {
 	}
 }
 
-// RetryCallbacks overrides the failure policy's retries: a callback that
+// CallbackRetries overrides the failure policy's retries: a callback that
 // returns an error or panics is called again with the same input, up to
 // attempts times in all (1 by default, no retry), waiting backoff before the
 // second attempt and doubling it, up to 10s, after each.
+func CallbackRetries(attempts int, backoff time.Duration) Option {
+	return callbackRetries("CallbackRetries", attempts, backoff)
+}
+
+// RetryCallbacks is CallbackRetries under its earlier name.
+//
+// Deprecated: use CallbackRetries.
 func RetryCallbacks(attempts int, backoff time.Duration) Option {
+	return callbackRetries("RetryCallbacks", attempts, backoff)
+}
+
+// callbackRetries is CallbackRetries, reporting an invalid value under the
+// name the caller used.
+func callbackRetries(name string, attempts int, backoff time.Duration) Option {
 	return func(c *config) error {
 		if attempts < 1 || backoff < 0 {
-			return fmt.Errorf("kcl: RetryCallbacks(%d, %v): want attempts >= 1 and backoff >= 0", attempts, backoff)
+			return fmt.Errorf("kcl: %s(%d, %v): want attempts >= 1 and backoff >= 0", name, attempts, backoff)
 		}
 		c.cbAttempts, c.cbBackoff = attempts, backoff
 		return nil

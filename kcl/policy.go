@@ -10,7 +10,7 @@ import (
 
 // The failure policy: what happens to a callback that returns an error or
 // panics. By default it is logged and the session ends without a status;
-// RetryCallbacks, SkipFailed and CallbackTimeout change that.
+// CallbackRetries, SkipFailed and CallbackTimeout change that.
 
 // Failure describes a callback that failed every attempt. It is passed to
 // the SkipFailed report function.

@@ -26,7 +26,7 @@ import (
 // non-zero; the daemon treats that as a failed child and stops the worker,
 // every shard of it, and after a restart the shard is read again from its
 // last checkpoint. Nothing is skipped: delivery is at least once. See
-// RetryCallbacks and SkipFailed for the alternatives.
+// CallbackRetries and SkipFailed for the alternatives.
 //
 // A line that is not a message (not JSON, or no action) ends the session
 // with a *ProtocolError and no status. A message with an unknown action is
