@@ -2,6 +2,8 @@ package kcl
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 
@@ -28,7 +30,6 @@ type Checkpointer struct {
 	// during shardEnded (or a 1.x shutdown TERMINATE): that is SHARD_END.
 	shardEnd bool
 	atEnd    bool // the action is a shard end
-	closed   bool // guarded by s.mu
 }
 
 // Checkpoint checkpoints at the latest position the daemon allows: the last
@@ -65,7 +66,7 @@ func (c *Checkpointer) checkpoint(ctx context.Context, req protocol.Checkpoint) 
 	cfg := c.s.cfg
 	backoff := cfg.cpBackoff
 	for attempt := 1; ; attempt++ {
-		err := c.s.exchangeCheckpoint(ctx, c, req)
+		err := c.exchange(ctx, req)
 		if ce, ok := err.(*CheckpointError); ok {
 			ce.Attempts = attempt
 		}
@@ -84,6 +85,41 @@ func (c *Checkpointer) checkpoint(ctx context.Context, req protocol.Checkpoint) 
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// exchange writes one checkpoint request and reads the daemon's reply.
+func (c *Checkpointer) exchange(ctx context.Context, req protocol.Checkpoint) error {
+	rep, err := c.s.in.checkpoint(ctx, c, req, func() error { return c.s.write(req) })
+	if err != nil {
+		return err
+	}
+	if rep.Error.Valid {
+		return &CheckpointError{Exception: rep.Error.V, Position: position(req)}
+	}
+	c.s.log.Debug("checkpointed", "position", position(req))
+	return nil
+}
+
+// matchReply returns in as the reply to req, or an error wrapping
+// ErrUnexpectedReply if it is not one: the reply must echo the request's
+// position.
+func matchReply(req protocol.Checkpoint, in inbound) (protocol.CheckpointReply, error) {
+	rep, ok := in.m.(protocol.CheckpointReply)
+	if in.err != nil || !ok || rep.SequenceNumber != req.SequenceNumber || (req.SequenceNumber.Valid && rep.SubSequenceNumber != req.SubSequenceNumber) {
+		got := in.err
+		if got == nil {
+			got = errors.New(describe(in.m))
+		}
+		return protocol.CheckpointReply{}, fmt.Errorf("%w: sent checkpoint at %s, got %v", ErrUnexpectedReply, position(req), got)
+	}
+	return rep, nil
+}
+
+func describe(m protocol.Message) string {
+	if rep, ok := m.(protocol.CheckpointReply); ok {
+		return "a reply for " + position(protocol.Checkpoint{SequenceNumber: rep.SequenceNumber, SubSequenceNumber: rep.SubSequenceNumber})
+	}
+	return m.Action()
 }
 
 // position describes a checkpoint request for messages.
