@@ -13,33 +13,37 @@ import (
 )
 
 // Run serves one shard: it reads the daemon's messages from r, calls the
-// processor that factory returns, and writes statuses and checkpoints to w.
-// It returns nil when r reaches EOF, which is how the daemon ends a child.
-// It never touches the process: Main wires stdin, stdout, signals and the
-// exit status around it, and tests (see package kcltest) call it directly.
+// processor that factory returns, one callback at a time, and writes
+// statuses and checkpoint requests to w. It never touches the process:
+// Main wires stdin, stdout, signals and the exit status around it, and
+// tests (see package kcltest) call it directly.
 //
-// Every action gets exactly one status, written once its callback returned
-// nil, except when the failure policy ends the session. By default a
-// callback that returns an error or panics is logged (with the stack for a
-// panic) and Run returns a *CallbackError without a status. Main then exits
-// non-zero; the daemon treats that as a failed child and stops the worker,
-// every shard of it, and after a restart the shard is read again from its
-// last checkpoint. Nothing is skipped: delivery is at least once. See
-// CallbackRetries and SkipFailed for the alternatives.
+// Every action is answered with one status, written once its callback
+// returned nil. A message with an unknown action is logged and answered
+// too. A callback that returns an error or panics is logged (with the
+// stack for a panic) and ends the session without a status, so that the
+// daemon stops the worker and, after a restart, reads the shard again from
+// its last checkpoint; CallbackRetries, SkipFailed and CallbackTimeout
+// change that.
 //
-// A line that is not a message (not JSON, or no action) ends the session
-// with a *ProtocolError and no status. A message with an unknown action is
-// logged and acknowledged with a status for that action.
+// Run returns
+//   - nil when r ends, which is how the daemon ends a child;
+//   - a *CallbackError when a callback failed and the failure policy ended
+//     the session;
+//   - a *ProtocolError when a line is not a message (not JSON, no action,
+//     longer than MaxLineSize), or the daemon answered a checkpoint with
+//     something else (see ErrUnexpectedReply);
+//   - ctx.Err() when ctx is cancelled, which also cancels the callback's
+//     context;
+//   - an error naming the invalid options, before anything is read or
+//     written, and any other error reading r or writing w.
 //
-// Callbacks run one at a time on a goroutine that also reads r, so that a
-// batch's round trip involves no goroutine switch; a callback that runs
-// longer than a few milliseconds, or waits for a checkpoint reply, gets a
-// second goroutine reading r meanwhile. When r ends while a callback runs,
-// the callback's context is cancelled after the EOFGrace period, and Run
-// returns nil after the same time again even if the callback has not
-// returned. If ctx is cancelled, Run returns ctx.Err(), after the same grace
-// periods if a callback is running. Run does not close r or w; a goroutine
-// blocked reading r ends when r does.
+// When r ends while a callback runs, the callback's context is cancelled
+// after EOFGrace. Run waits for a running callback to return, after r
+// ended or ctx was cancelled, for twice EOFGrace at most, then returns
+// without it; a callback that ignores its context is left running. Run
+// does not close r or w, so if it returns before r ends, a read of r may
+// still be blocked until r ends.
 func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ...Option) error {
 	if factory == nil {
 		return errors.New("kcl: Run: nil factory")
