@@ -489,6 +489,40 @@ func TestProtocolErrorText(t *testing.T) {
 	}
 }
 
+// TestCheckpointAfterUnexpectedReply checkpoints again after a reply out
+// of step: nothing is written, and the error names the earlier failure
+// with the sentinel's text once.
+func TestCheckpointAfterUnexpectedReply(t *testing.T) {
+	var first, second error
+	p := runRaw(t, factoryOf(checkpointOnce(new(error), func(ctx context.Context, in kcl.ProcessRecordsInput, cp *kcl.Checkpointer) error {
+		first = cp.Checkpoint(ctx)
+		second = cp.Checkpoint(ctx)
+		return nil
+	})))
+	p.send(initLine)
+	p.expect(rawStatusInit)
+	p.send(recordsLine)
+	p.expect(rawCpLatest)
+	p.send(`{"action":"leaseLost"}`)
+	if rest := p.rest(); len(rest) != 0 {
+		t.Errorf("after the bad reply the child wrote %q, want nothing", rest)
+	}
+	p.wait()
+	if !errors.Is(first, kcl.ErrUnexpectedReply) {
+		t.Fatalf("first Checkpoint = %v, want ErrUnexpectedReply", first)
+	}
+	if !errors.Is(second, kcl.ErrUnexpectedReply) {
+		t.Fatalf("second Checkpoint = %v, want ErrUnexpectedReply", second)
+	}
+	msg := second.Error()
+	if n := strings.Count(msg, kcl.ErrUnexpectedReply.Error()); n != 1 {
+		t.Errorf("second Checkpoint = %q: %d times %q, want once", msg, n, kcl.ErrUnexpectedReply)
+	}
+	if !strings.HasPrefix(msg, first.Error()) || !strings.Contains(msg, "not sent") {
+		t.Errorf("second Checkpoint = %q, want the first error (%q) and that nothing was sent", msg, first)
+	}
+}
+
 // TestAbandonedCheckpointReply gives up waiting for one checkpoint's reply
 // (its context ends) and checkpoints again before the daemon answered the
 // first. The daemon answers in order, so the first reply belongs to the

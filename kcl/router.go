@@ -269,8 +269,8 @@ func (rt *router) checkpoint(ctx context.Context, cp *Checkpointer, req protocol
 		switch {
 		case st.open != cp:
 			err = ErrCheckpointerClosed
-		case st.desync != nil:
-			err = fmt.Errorf("%w: %v", ErrUnexpectedReply, st.desync)
+		case st.desync != nil: // it wraps ErrUnexpectedReply already
+			err = fmt.Errorf("%w; checkpoint at %s not sent: the conversation with the daemon is out of step", st.desync, position(req))
 		case ctx.Err() != nil:
 			err = ctx.Err() // nothing written: the daemon records nothing
 		case st.ended != nil && len(st.pending) == 0:
