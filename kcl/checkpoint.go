@@ -2,7 +2,6 @@ package kcl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -101,25 +100,48 @@ func (c *Checkpointer) exchange(ctx context.Context, req protocol.Checkpoint) er
 }
 
 // matchReply returns in as the reply to req, or an error wrapping
-// ErrUnexpectedReply if it is not one: the reply must echo the request's
-// position.
+// ErrUnexpectedReply if it is not one. The daemon's reply is a checkpoint
+// message that echoes the request's sequenceNumber and, if the request had
+// one, its subSequenceNumber; it is read as strictly as the daemon writes
+// it, since anything else means the conversation is out of step.
 func matchReply(req protocol.Checkpoint, in inbound) (protocol.CheckpointReply, error) {
 	rep, ok := in.m.(protocol.CheckpointReply)
-	if in.err != nil || !ok || rep.SequenceNumber != req.SequenceNumber || (req.SequenceNumber.Valid && rep.SubSequenceNumber != req.SubSequenceNumber) {
-		got := in.err
-		if got == nil {
-			got = errors.New(describe(in.m))
-		}
-		return protocol.CheckpointReply{}, fmt.Errorf("%w: sent checkpoint at %s, got %v", ErrUnexpectedReply, position(req), got)
+	if in.err == nil && ok && rep.SequenceNumber == req.SequenceNumber &&
+		(!req.SequenceNumber.Valid || rep.SubSequenceNumber == req.SubSequenceNumber) {
+		return rep, nil
 	}
-	return rep, nil
+	want := "sequenceNumber " + fieldString(req.SequenceNumber)
+	if req.SequenceNumber.Valid {
+		want += " and subSequenceNumber " + fieldInt(req.SubSequenceNumber)
+	}
+	var got string
+	switch {
+	case in.err != nil:
+		got = in.err.Error()
+	case ok:
+		got = "a checkpoint reply with sequenceNumber " + fieldString(rep.SequenceNumber) +
+			" and subSequenceNumber " + fieldInt(rep.SubSequenceNumber)
+	default:
+		got = "a " + in.m.Action() + " message"
+	}
+	return protocol.CheckpointReply{}, fmt.Errorf("%w: sent checkpoint at %s, expected a checkpoint reply echoing %s, got %s",
+		ErrUnexpectedReply, position(req), want, got)
 }
 
-func describe(m protocol.Message) string {
-	if rep, ok := m.(protocol.CheckpointReply); ok {
-		return "a reply for " + position(protocol.Checkpoint{SequenceNumber: rep.SequenceNumber, SubSequenceNumber: rep.SubSequenceNumber})
+// fieldString and fieldInt show a field of a checkpoint message in an
+// error: null, or its value (a string quoted).
+func fieldString(v protocol.Nullable[string]) string {
+	if !v.Valid {
+		return "null"
 	}
-	return m.Action()
+	return strconv.Quote(v.V)
+}
+
+func fieldInt(v protocol.Nullable[int64]) string {
+	if !v.Valid {
+		return "null"
+	}
+	return strconv.FormatInt(v.V, 10)
 }
 
 // position describes a checkpoint request for messages.
