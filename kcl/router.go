@@ -32,13 +32,14 @@ const watchAfter = 10 * time.Millisecond
 // serving goroutine reads it itself (read), so that a batch's round trip
 // involves no goroutine switch. While a callback has run for watchAfter,
 // or a checkpoint waits for its reply, a watcher goroutine reads it
-// instead and routes what it reads: the end of the input to a waiting
-// checkpoint and to the grace periods (atEnd), a reply still due to a
-// checkpoint that stopped waiting to nobody, anything else to the waiting
-// checkpoint or, if none waits, to a queue that the serving goroutine reads
-// first. The daemon sends nothing unasked, so the next line is the answer
-// to what the child just wrote, or EOF; queued input was written ahead of
-// time (a replayed session, say).
+// instead, until no callback runs and no checkpoint is under way, or the
+// input ended. It routes what it reads: the end of the input goes to a
+// waiting checkpoint and starts the grace periods (atEnd); a reply still
+// due to a checkpoint that stopped waiting is dropped; anything else goes
+// to the waiting checkpoint or, if none waits, to a queue that the serving
+// goroutine reads first. The daemon sends nothing unasked, so the next
+// line is the answer to what the child just wrote, or EOF; queued input
+// was written ahead of time (a replayed session, say).
 //
 // The watch timer is set when a callback begins and is not stopped when it
 // returns: at tens of thousands of small batches a second, resetting a
