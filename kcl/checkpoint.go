@@ -2,9 +2,9 @@ package kcl
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/kclgo/mld/protocol"
 )
@@ -29,7 +29,6 @@ type Checkpointer struct {
 	// during shardEnded (or a 1.x shutdown TERMINATE): that is SHARD_END.
 	shardEnd bool
 	atEnd    bool // the action is a shard end
-	closed   bool // guarded by s.mu
 }
 
 // Checkpoint checkpoints at the latest position the daemon allows: the last
@@ -66,7 +65,7 @@ func (c *Checkpointer) checkpoint(ctx context.Context, req protocol.Checkpoint) 
 	cfg := c.s.cfg
 	backoff := cfg.cpBackoff
 	for attempt := 1; ; attempt++ {
-		err := c.s.exchangeCheckpoint(ctx, c, req)
+		err := c.exchange(ctx, req)
 		if ce, ok := err.(*CheckpointError); ok {
 			ce.Attempts = attempt
 		}
@@ -87,6 +86,64 @@ func (c *Checkpointer) checkpoint(ctx context.Context, req protocol.Checkpoint) 
 	}
 }
 
+// exchange writes one checkpoint request and reads the daemon's reply.
+func (c *Checkpointer) exchange(ctx context.Context, req protocol.Checkpoint) error {
+	rep, err := c.s.in.checkpoint(ctx, c, req, func() error { return c.s.write(req) })
+	if err != nil {
+		return err
+	}
+	if rep.Error.Valid {
+		return &CheckpointError{Exception: rep.Error.V, Position: position(req)}
+	}
+	c.s.log.Debug("checkpointed", "position", position(req))
+	return nil
+}
+
+// matchReply returns in as the reply to req, or an error wrapping
+// ErrUnexpectedReply if it is not one. The daemon's reply is a checkpoint
+// message that echoes the request's sequenceNumber and, if the request had
+// one, its subSequenceNumber; it is read as strictly as the daemon writes
+// it, since anything else means the conversation is out of step.
+func matchReply(req protocol.Checkpoint, in inbound) (protocol.CheckpointReply, error) {
+	rep, ok := in.m.(protocol.CheckpointReply)
+	if in.err == nil && ok && rep.SequenceNumber == req.SequenceNumber &&
+		(!req.SequenceNumber.Valid || rep.SubSequenceNumber == req.SubSequenceNumber) {
+		return rep, nil
+	}
+	want := "sequenceNumber " + fieldString(req.SequenceNumber)
+	if req.SequenceNumber.Valid {
+		want += " and subSequenceNumber " + fieldInt(req.SubSequenceNumber)
+	}
+	var got string
+	switch {
+	case in.err != nil:
+		got = in.err.Error()
+	case ok:
+		got = "a checkpoint reply with sequenceNumber " + fieldString(rep.SequenceNumber) +
+			" and subSequenceNumber " + fieldInt(rep.SubSequenceNumber)
+	default:
+		got = "a " + in.m.Action() + " message"
+	}
+	return protocol.CheckpointReply{}, fmt.Errorf("%w: sent checkpoint at %s, expected a checkpoint reply echoing %s, got %s",
+		ErrUnexpectedReply, position(req), want, got)
+}
+
+// fieldString and fieldInt show a field of a checkpoint message in an
+// error: null, or its value (a string quoted).
+func fieldString(v protocol.Nullable[string]) string {
+	if !v.Valid {
+		return "null"
+	}
+	return strconv.Quote(v.V)
+}
+
+func fieldInt(v protocol.Nullable[int64]) string {
+	if !v.Valid {
+		return "null"
+	}
+	return strconv.FormatInt(v.V, 10)
+}
+
 // position describes a checkpoint request for messages.
 func position(req protocol.Checkpoint) string {
 	if !req.SequenceNumber.Valid {
@@ -96,20 +153,4 @@ func position(req protocol.Checkpoint) string {
 		return req.SequenceNumber.V
 	}
 	return req.SequenceNumber.V + "/" + strconv.FormatInt(req.SubSequenceNumber.V, 10)
-}
-
-// sleep waits for d or until ctx is done, reporting whether it waited the
-// whole time.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

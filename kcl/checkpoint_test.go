@@ -489,6 +489,104 @@ func TestProtocolErrorText(t *testing.T) {
 	}
 }
 
+// TestUnexpectedReplyText: the error for a reply out of step says what
+// was sent, what reply that called for, and what came instead.
+func TestUnexpectedReplyText(t *testing.T) {
+	const recordSeq = "49590338271490256608559692538361571095921575989136588898"
+	for _, tc := range []struct {
+		name    string
+		do      func(context.Context, *kcl.Checkpointer) error
+		request string
+		reply   string
+		want    string // the error, after "kcl: unexpected answer to a checkpoint: "
+	}{
+		{
+			"latest, another message",
+			func(ctx context.Context, cp *kcl.Checkpointer) error { return cp.Checkpoint(ctx) },
+			rawCpLatest,
+			`{"action":"leaseLost"}`,
+			`sent checkpoint at latest, expected a checkpoint reply echoing sequenceNumber null, got a leaseLost message`,
+		},
+		{
+			"sequence, another position",
+			func(ctx context.Context, cp *kcl.Checkpointer) error { return cp.CheckpointSequence(ctx, recordSeq) },
+			`{"action":"checkpoint","sequenceNumber":"` + recordSeq + `","subSequenceNumber":null}`,
+			`{"action":"checkpoint","sequenceNumber":"123","subSequenceNumber":null,"error":null}`,
+			`sent checkpoint at ` + recordSeq + `, expected a checkpoint reply echoing sequenceNumber "` + recordSeq +
+				`" and subSequenceNumber null, got a checkpoint reply with sequenceNumber "123" and subSequenceNumber null`,
+		},
+		{
+			"sub-sequence not echoed",
+			func(ctx context.Context, cp *kcl.Checkpointer) error {
+				return cp.CheckpointSubSequence(ctx, recordSeq, 0)
+			},
+			`{"action":"checkpoint","sequenceNumber":"` + recordSeq + `","subSequenceNumber":0}`,
+			`{"action":"checkpoint","sequenceNumber":"` + recordSeq + `","subSequenceNumber":null,"error":null}`,
+			`sent checkpoint at ` + recordSeq + `/0, expected a checkpoint reply echoing sequenceNumber "` + recordSeq +
+				`" and subSequenceNumber 0, got a checkpoint reply with sequenceNumber "` + recordSeq + `" and subSequenceNumber null`,
+		},
+		{
+			"not a message",
+			func(ctx context.Context, cp *kcl.Checkpointer) error { return cp.Checkpoint(ctx) },
+			rawCpLatest,
+			`this is not JSON`,
+			`sent checkpoint at latest, expected a checkpoint reply echoing sequenceNumber null, got protocol: malformed message`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			p := runRaw(t, factoryOf(checkpointOnce(&err, func(ctx context.Context, in kcl.ProcessRecordsInput, cp *kcl.Checkpointer) error {
+				return tc.do(ctx, cp)
+			})))
+			p.send(initLine)
+			p.expect(rawStatusInit)
+			p.send(recordsLine)
+			p.expect(tc.request)
+			p.send(tc.reply)
+			p.rest()
+			p.wait()
+			want := kcl.ErrUnexpectedReply.Error() + ": " + tc.want
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("Checkpoint = %v\nwant %s", err, want)
+			}
+		})
+	}
+}
+
+// TestCheckpointAfterUnexpectedReply checkpoints again after a reply out
+// of step: nothing is written, and the error names the earlier failure
+// with the sentinel's text once.
+func TestCheckpointAfterUnexpectedReply(t *testing.T) {
+	var first, second error
+	p := runRaw(t, factoryOf(checkpointOnce(new(error), func(ctx context.Context, in kcl.ProcessRecordsInput, cp *kcl.Checkpointer) error {
+		first = cp.Checkpoint(ctx)
+		second = cp.Checkpoint(ctx)
+		return nil
+	})))
+	p.send(initLine)
+	p.expect(rawStatusInit)
+	p.send(recordsLine)
+	p.expect(rawCpLatest)
+	p.send(`{"action":"leaseLost"}`)
+	if rest := p.rest(); len(rest) != 0 {
+		t.Errorf("after the bad reply the child wrote %q, want nothing", rest)
+	}
+	p.wait()
+	if !errors.Is(first, kcl.ErrUnexpectedReply) {
+		t.Fatalf("first Checkpoint = %v, want ErrUnexpectedReply", first)
+	}
+	if !errors.Is(second, kcl.ErrUnexpectedReply) {
+		t.Fatalf("second Checkpoint = %v, want ErrUnexpectedReply", second)
+	}
+	msg := second.Error()
+	if n := strings.Count(msg, kcl.ErrUnexpectedReply.Error()); n != 1 {
+		t.Errorf("second Checkpoint = %q: %d times %q, want once", msg, n, kcl.ErrUnexpectedReply)
+	}
+	if !strings.HasPrefix(msg, first.Error()) || !strings.Contains(msg, "not sent") {
+		t.Errorf("second Checkpoint = %q, want the first error (%q) and that nothing was sent", msg, first)
+	}
+}
+
 // TestAbandonedCheckpointReply gives up waiting for one checkpoint's reply
 // (its context ends) and checkpoints again before the daemon answered the
 // first. The daemon answers in order, so the first reply belongs to the

@@ -31,7 +31,7 @@
 // default the child logs it and exits non-zero without acknowledging the
 // action; the daemon then stops the whole worker (every shard it holds) and,
 // once restarted, delivers the batch again from the last checkpoint.
-// RetryCallbacks and SkipFailed choose otherwise.
+// CallbackRetries and SkipFailed choose otherwise.
 //
 // # Memory
 //

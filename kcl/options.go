@@ -31,7 +31,6 @@ const (
 	DefaultCheckpointAttempts = 5
 	DefaultCheckpointBackoff  = 200 * time.Millisecond
 	DefaultEOFGrace           = 2 * time.Second
-	maxBackoff                = 10 * time.Second
 )
 
 func newConfig(opts []Option) (*config, error) {
@@ -114,14 +113,27 @@ func CheckpointRetries(attempts int, backoff time.Duration) Option {
 	}
 }
 
-// RetryCallbacks overrides the failure policy's retries: a callback that
+// CallbackRetries overrides the failure policy's retries: a callback that
 // returns an error or panics is called again with the same input, up to
 // attempts times in all (1 by default, no retry), waiting backoff before the
 // second attempt and doubling it, up to 10s, after each.
+func CallbackRetries(attempts int, backoff time.Duration) Option {
+	return callbackRetries("CallbackRetries", attempts, backoff)
+}
+
+// RetryCallbacks is CallbackRetries under its earlier name.
+//
+// Deprecated: use CallbackRetries.
 func RetryCallbacks(attempts int, backoff time.Duration) Option {
+	return callbackRetries("RetryCallbacks", attempts, backoff)
+}
+
+// callbackRetries is CallbackRetries, reporting an invalid value under the
+// name the caller used.
+func callbackRetries(name string, attempts int, backoff time.Duration) Option {
 	return func(c *config) error {
 		if attempts < 1 || backoff < 0 {
-			return fmt.Errorf("kcl: RetryCallbacks(%d, %v): want attempts >= 1 and backoff >= 0", attempts, backoff)
+			return fmt.Errorf("kcl: %s(%d, %v): want attempts >= 1 and backoff >= 0", name, attempts, backoff)
 		}
 		c.cbAttempts, c.cbBackoff = attempts, backoff
 		return nil
@@ -181,20 +193,4 @@ func KeepStdout() Option {
 		c.keepStdout = true
 		return nil
 	}
-}
-
-// Failure describes a callback that failed every attempt. It is passed to
-// the SkipFailed report function.
-type Failure struct {
-	ShardID string
-	// Action is the daemon's action: "initialize", "processRecords",
-	// "leaseLost", "shardEnded", "shutdownRequested" or, from KCL 1.x,
-	// "shutdown".
-	Action string
-	// Err is the last attempt's error; a *PanicError for a panic.
-	Err      error
-	Attempts int
-	// Records is the failed batch for processRecords, nil otherwise. It is
-	// valid only during the report call; see Record.Clone.
-	Records []Record
 }

@@ -2,6 +2,7 @@ package kcl_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -88,5 +89,38 @@ func TestValidOptions(t *testing.T) {
 	out, _, err := runScript(t, nothing, "", opts...)
 	if err != nil || out != "" {
 		t.Errorf("Run on empty input = %v, %q; want nil and no output", err, out)
+	}
+}
+
+// TestCallbackRetriesNames: CallbackRetries and its deprecated name
+// RetryCallbacks set the same policy, and each reports an invalid value
+// under the name the caller used.
+func TestCallbackRetriesNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  func(int, time.Duration) kcl.Option
+	}{
+		{"CallbackRetries", kcl.CallbackRetries},
+		{"RetryCallbacks", kcl.RetryCallbacks},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := runScript(t, nothing, "", tc.opt(0, time.Second))
+			if want := tc.name + "(0, 1s)"; err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Run with %s(0, 1s) = %v, want an error naming %s", tc.name, err, want)
+			}
+			calls := 0
+			p := kcl.ProcessorFunc(func(context.Context, kcl.ProcessRecordsInput, *kcl.Checkpointer) error {
+				calls++
+				return errBoom
+			})
+			out, _, err := runScript(t, p, initLine+"\n"+recordsLine+"\n", tc.opt(3, 0))
+			var ce *kcl.CallbackError
+			if !errors.As(err, &ce) || ce.Attempts != 3 || calls != 3 {
+				t.Errorf("Run with %s(3, 0) = %v after %d calls, want a *kcl.CallbackError after 3 attempts", tc.name, err, calls)
+			}
+			if out != rawStatusInit+"\n" {
+				t.Errorf("output %q, want only the initialize status", out)
+			}
+		})
 	}
 }

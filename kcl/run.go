@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -14,33 +13,37 @@ import (
 )
 
 // Run serves one shard: it reads the daemon's messages from r, calls the
-// processor that factory returns, and writes statuses and checkpoints to w.
-// It returns nil when r reaches EOF, which is how the daemon ends a child.
-// It never touches the process: Main wires stdin, stdout, signals and the
-// exit status around it, and tests (see package kcltest) call it directly.
+// processor that factory returns, one callback at a time, and writes
+// statuses and checkpoint requests to w. It never touches the process:
+// Main wires stdin, stdout, signals and the exit status around it, and
+// tests (see package kcltest) call it directly.
 //
-// Every action gets exactly one status, written once its callback returned
-// nil, except when the failure policy ends the session. By default a
-// callback that returns an error or panics is logged (with the stack for a
-// panic) and Run returns a *CallbackError without a status. Main then exits
-// non-zero; the daemon treats that as a failed child and stops the worker,
-// every shard of it, and after a restart the shard is read again from its
-// last checkpoint. Nothing is skipped: delivery is at least once. See
-// RetryCallbacks and SkipFailed for the alternatives.
+// Every action is answered with one status, written once its callback
+// returned nil. A message with an unknown action is logged and answered
+// too. A callback that returns an error or panics is logged (with the
+// stack for a panic) and ends the session without a status, so that the
+// daemon stops the worker and, after a restart, reads the shard again from
+// its last checkpoint; CallbackRetries, SkipFailed and CallbackTimeout
+// change that.
 //
-// A line that is not a message (not JSON, or no action) ends the session
-// with a *ProtocolError and no status. A message with an unknown action is
-// logged and acknowledged with a status for that action.
+// Run returns
+//   - nil when r ends, which is how the daemon ends a child;
+//   - a *CallbackError when a callback failed and the failure policy ended
+//     the session;
+//   - a *ProtocolError when a line is not a message (not JSON, no action,
+//     longer than MaxLineSize), or the daemon answered a checkpoint with
+//     something else (see ErrUnexpectedReply);
+//   - ctx.Err() when ctx is cancelled, which also cancels the callback's
+//     context;
+//   - an error naming the invalid options, before anything is read or
+//     written, and any other error reading r or writing w.
 //
-// Callbacks run one at a time on a goroutine that also reads r, so that a
-// batch's round trip involves no goroutine switch; a callback that runs
-// longer than a few milliseconds, or waits for a checkpoint reply, gets a
-// second goroutine reading r meanwhile. When r ends while a callback runs,
-// the callback's context is cancelled after the EOFGrace period, and Run
-// returns nil after the same time again even if the callback has not
-// returned. If ctx is cancelled, Run returns ctx.Err(), after the same grace
-// periods if a callback is running. Run does not close r or w; a goroutine
-// blocked reading r ends when r does.
+// When r ends while a callback runs, the callback's context is cancelled
+// after EOFGrace. Run waits for a running callback to return, after r
+// ended or ctx was cancelled, for twice EOFGrace at most, then returns
+// without it; a callback that ignores its context is left running. Run
+// does not close r or w, so if it returns before r ends, a read of r may
+// still be blocked until r ends.
 func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ...Option) error {
 	if factory == nil {
 		return errors.New("kcl: Run: nil factory")
@@ -49,23 +52,21 @@ func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ..
 	if err != nil {
 		return err
 	}
+	pr := protocol.NewReader(r)
+	if cfg.maxLineSize > 0 {
+		pr.SetMaxLineSize(cfg.maxLineSize)
+	}
 	s := &session{
 		cfg:     cfg,
 		factory: factory,
-		r:       protocol.NewReader(r),
 		w:       protocol.NewWriter(w),
-		idle:    make(chan struct{}, 1),
 		abandon: make(chan struct{}),
 		log:     cfg.logger,
 	}
-	if cfg.maxLineSize > 0 {
-		s.r.SetMaxLineSize(cfg.maxLineSize)
-	}
+	s.in = newRouter(pr, s.beginGrace)
+	defer s.in.stop()
 	s.cctx, s.cancel = context.WithCancel(ctx)
 	defer s.cancel()
-	s.watchTimer = time.AfterFunc(time.Hour, s.watchTimerFired)
-	s.watchTimer.Stop()
-	defer s.watchTimer.Stop()
 
 	// The session runs on its own goroutine so that Run can give up on a
 	// callback that outlives the input (see beginGrace) or ctx.
@@ -74,7 +75,8 @@ func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ..
 		returned := false
 		defer func() {
 			if !returned { // runtime.Goexit in a callback: neither a return nor a panic
-				err := &CallbackError{ShardID: s.shardID, Action: s.action, Attempts: 1,
+				action, _ := s.in.serving()
+				err := &CallbackError{ShardID: s.shardID, Action: action, Attempts: 1,
 					Err: errors.New("the callback called runtime.Goexit (t.FailNow, say) instead of returning")}
 				s.logFatal(err)
 				result <- err
@@ -88,13 +90,11 @@ func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ..
 	case err := <-result:
 		return err
 	case <-s.abandon:
-		s.log.Warn("callback still running after the daemon closed stdin; abandoned", "action", s.currentAction())
+		action, _ := s.in.serving()
+		s.log.Warn("callback still running after the daemon closed stdin; abandoned", "action", action)
 		return nil
 	case <-ctx.Done():
-		s.mu.Lock()
-		running := s.running
-		s.mu.Unlock()
-		if running { // give the callback its grace periods
+		if _, calling := s.in.serving(); calling { // give the callback its grace periods
 			s.beginGrace()
 			select {
 			case <-result:
@@ -105,141 +105,41 @@ func Run(ctx context.Context, factory Factory, r io.Reader, w io.Writer, opts ..
 	}
 }
 
-type inbound struct {
-	m   protocol.Message
-	err error
-}
-
+// session serves one shard. Its serving goroutine reads an action, runs
+// the processor's callback for it and writes the status, one action at a
+// time; checkpoints may come from any goroutine the callback starts.
 type session struct {
 	cfg     *config
 	factory Factory
-	r       *protocol.Reader
+	in      *router // the daemon's input
 	w       *protocol.Writer
-	wmu     sync.Mutex
-	rmu     sync.Mutex    // held while reading from r
-	idle    chan struct{} // a checkpoint finished
-	abandon chan struct{} // closed when a callback outlived the grace periods
+	wmu     sync.Mutex // one write at a time
+	log     *slog.Logger
 	// cctx is the context of every callback: it is cancelled only when the
 	// session is given up.
-	cctx       context.Context
-	cancel     context.CancelFunc
-	watchTimer *time.Timer // starts a watcher when a callback runs long
-	log        *slog.Logger
-	proc       Processor
-	shardID    string
-	records    []Record
+	cctx    context.Context
+	cancel  context.CancelFunc
+	grace   sync.Once
+	abandon chan struct{} // closed when a callback outlived the grace periods
+
+	// Used by the serving goroutine only.
+	proc    Processor
+	shardID string
+	records []Record
 	// batch is the batch being processed, whose memory goes back to the
 	// Reader once its callback has returned for good.
 	batch    protocol.ProcessRecords
 	hasBatch bool
-
-	mu        sync.Mutex
-	waiter    chan inbound // a checkpoint waiting for the daemon's reply
-	pending   []inbound    // input read while a callback ran, not yet used
-	inflight  bool         // a checkpoint exchange is under way
-	abandoned int          // replies still due for checkpoints that stopped waiting
-	ended     error        // why the input ended, once it did
-	desync    error        // why the conversation is out of step, if it is
-	action    string       // the action being served
-	running   bool         // a callback is running
-	watching  bool         // a watcher goroutine reads the input
-	callStart time.Time    // when the running callback started
-	armed     bool         // watchTimer is set to fire
-	grace     bool         // the grace periods have started
 }
 
 // errStop ends serve without an error: the input ended during a callback.
 var errStop = errors.New("kcl: input ended")
 
-// watchAfter is how long a callback runs before a watcher goroutine starts
-// reading the input, to see the daemon close stdin while it runs. Reading
-// on the serving goroutine otherwise keeps a batch's round trip free of
-// goroutine switches.
-const watchAfter = 10 * time.Millisecond
-
-// watch starts a watcher goroutine, unless one runs: it reads and routes the
-// input while a callback runs or a checkpoint waits for its reply. The
-// daemon sends nothing unasked, so the next line is either the answer to
-// what the child just wrote, or EOF.
-func (s *session) watch() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.watchLocked()
-}
-
-// watchTimerFired starts a watcher if the running callback has run for
-// watchAfter, or sets the timer again for when the callback running now
-// will have. The timer is not set and stopped around every callback: at
-// tens of thousands of small batches a second, resetting a timer (which can
-// wake an idle thread) would cost more than the rest of the round trip.
-func (s *session) watchTimerFired() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.armed = false
-	if !s.running {
-		return
-	}
-	if ran := time.Since(s.callStart); ran < watchAfter {
-		s.armed = true
-		s.watchTimer.Reset(watchAfter - ran)
-		return
-	}
-	s.watchLocked()
-}
-
-// watchLocked is watch with s.mu held.
-func (s *session) watchLocked() {
-	if s.watching || s.ended != nil || (!s.running && !s.inflight) {
-		return
-	}
-	s.watching = true
-	go func() {
-		for {
-			s.rmu.Lock()
-			s.mu.Lock()
-			if s.ended != nil || (!s.running && !s.inflight) {
-				s.watching = false
-				s.mu.Unlock()
-				s.rmu.Unlock()
-				return
-			}
-			s.mu.Unlock()
-			m, err := s.r.Read()
-			// Routed before the read lock goes: the serving goroutine
-			// takes that lock to read, and must find this input queued.
-			s.route(inbound{m, err})
-			s.rmu.Unlock()
-		}
-	}()
-}
-
-// read returns the next input for the serving goroutine: input a watcher
-// read ahead, or the next message from the Reader.
-func (s *session) read() inbound {
-	s.rmu.Lock()
-	defer s.rmu.Unlock()
-	if in, ok := s.next(); ok { // read ahead, possibly while we waited for the lock
-		return in
-	}
-	m, err := s.r.Read()
-	if err != nil && inputEnded(err) {
-		s.mu.Lock()
-		s.ended = err
-		s.mu.Unlock()
-	}
-	return inbound{m, err}
-}
-
-// inputEnded reports whether a Read error ends the input, as opposed to a
-// line that did not decode.
-func inputEnded(err error) bool {
-	return !errors.Is(err, protocol.ErrMalformed) && !errors.Is(err, protocol.ErrUnknownAction) &&
-		!errors.Is(err, protocol.ErrLineTooLong)
-}
-
+// serve is the serving goroutine's loop: read an action, dispatch it, answer
+// it with a status; until the input ends or something ends the session.
 func (s *session) serve(ctx context.Context) error {
 	for {
-		in := s.read()
+		in := s.in.read()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -268,22 +168,6 @@ func (s *session) serve(ctx context.Context) error {
 	}
 }
 
-// next takes the oldest input read ahead during a callback, or the end of
-// input once everything before it was used.
-func (s *session) next() (inbound, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.pending) > 0 {
-		in := s.pending[0]
-		s.pending = s.pending[1:]
-		return in, true
-	}
-	if s.ended != nil {
-		return inbound{err: s.ended}, true
-	}
-	return inbound{}, false
-}
-
 // endOfInput turns the end of the daemon's input into Run's result: EOF is
 // the normal end of a child.
 func (s *session) endOfInput(err error) error {
@@ -298,6 +182,7 @@ func (s *session) endOfInput(err error) error {
 	return fmt.Errorf("kcl: reading from the daemon: %w", err)
 }
 
+// handle dispatches one message to its action's handler (see actions.go).
 func (s *session) handle(ctx context.Context, m protocol.Message) error {
 	switch m := m.(type) {
 	case protocol.Initialize:
@@ -311,24 +196,9 @@ func (s *session) handle(ctx context.Context, m protocol.Message) error {
 	case protocol.ShutdownRequested:
 		return s.shutdownRequested(ctx)
 	case protocol.Shutdown:
-		switch m.Reason {
-		case protocol.ReasonTerminate, "SHARD_END": // "SHARD_END" is from KCL 2.0.x
-			return s.shardEnded(ctx, m.Action())
-		case protocol.ReasonZombie, "LEASE_LOST":
-			return s.leaseLost(ctx, m.Action())
-		default:
-			// No checkpoint is the safe reading of an unknown reason.
-			s.log.Warn("unknown shutdown reason; handling it as a lost lease", "reason", m.Reason)
-			return s.leaseLost(ctx, m.Action())
-		}
+		return s.shutdown(ctx, m)
 	case protocol.CheckpointReply:
-		s.mu.Lock()
-		late := s.abandoned > 0
-		if late {
-			s.abandoned--
-		}
-		s.mu.Unlock()
-		if !late {
+		if !s.in.lateReply() {
 			s.log.Warn("checkpoint reply with no checkpoint pending; ignored", "reply", m)
 		}
 		return nil
@@ -338,229 +208,13 @@ func (s *session) handle(ctx context.Context, m protocol.Message) error {
 	}
 }
 
-// ensureProcessor creates the processor if initialize did not.
-func (s *session) ensureProcessor(ctx context.Context) error {
-	if s.proc != nil {
-		return nil
-	}
-	s.log.Warn("no initialize before the first action; creating the processor for an unknown shard")
-	return s.create(ctx)
-}
-
-func (s *session) create(ctx context.Context) error {
-	p, err := s.safeFactory()
-	if err == nil && p == nil {
-		err = errors.New("factory returned a nil Processor")
-	}
-	if err != nil {
-		err = &CallbackError{ShardID: s.shardID, Action: protocol.ActionInitialize, Attempts: 1, Err: err}
-		s.logFatal(err)
-		return err
-	}
-	s.proc = p
-	return nil
-}
-
-func (s *session) safeFactory() (p Processor, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
-		}
-	}()
-	return s.factory(s.shardID)
-}
-
-func (s *session) initialize(ctx context.Context, m protocol.Initialize) error {
-	if s.proc == nil {
-		s.shardID = m.ShardID
-		s.log = s.log.With("shard", m.ShardID)
-		if err := s.create(ctx); err != nil {
-			return err
-		}
-	}
-	in := InitializeInput{ShardID: m.ShardID, SequenceNumber: m.SequenceNumber.V, SubSequenceNumber: m.SubSequenceNumber.V}
-	var call func(context.Context) error
-	if h, ok := s.proc.(Initializer); ok {
-		call = func(ctx context.Context) error { return h.Initialize(ctx, in) }
-	}
-	return s.exchange(ctx, m.Action(), nil, func(ctx context.Context) error {
-		return s.attempt(ctx, m.Action(), nil, call)
-	})
-}
-
-func (s *session) processRecords(ctx context.Context, m protocol.ProcessRecords) error {
-	if err := s.ensureProcessor(ctx); err != nil {
-		return err
-	}
-	s.records = s.records[:0]
-	for i := range m.Records {
-		r := &m.Records[i]
-		rec := Record{
-			Data:              r.Data,
-			PartitionKey:      r.PartitionKey,
-			SequenceNumber:    r.SequenceNumber,
-			SubSequenceNumber: r.SubSequenceNumber.V,
-		}
-		if r.ApproximateArrivalTimestamp.Valid {
-			rec.ApproximateArrivalTimestamp = time.UnixMilli(r.ApproximateArrivalTimestamp.V)
-		}
-		s.records = append(s.records, rec)
-	}
-	in := ProcessRecordsInput{ShardID: s.shardID, Records: s.records, MillisBehindLatest: -1}
-	if m.MillisBehindLatest.Valid {
-		in.MillisBehindLatest = m.MillisBehindLatest.V
-	}
-	cp := s.newCheckpointer(m.Action())
-	// The batch's memory goes back to the Reader before the status is
-	// written, so that the next batch, which the daemon sends as soon as it
-	// reads the status, can reuse it.
-	s.batch, s.hasBatch = m, true
-	defer func() { s.batch, s.hasBatch = protocol.ProcessRecords{}, false }()
-	return s.exchange(ctx, m.Action(), cp, func(ctx context.Context) error {
-		return s.attempt(ctx, m.Action(), in.Records, func(ctx context.Context) error {
-			return s.proc.ProcessRecords(ctx, in, cp)
-		})
-	})
-}
-
-func (s *session) leaseLost(ctx context.Context, action string) error {
-	if err := s.ensureProcessor(ctx); err != nil {
-		return err
-	}
-	var call func(context.Context) error
-	if h, ok := s.proc.(LeaseLostHandler); ok {
-		in := LeaseLostInput{ShardID: s.shardID}
-		call = func(ctx context.Context) error { return h.LeaseLost(ctx, in) }
-	}
-	return s.exchange(ctx, action, nil, func(ctx context.Context) error {
-		return s.attempt(ctx, action, nil, call)
-	})
-}
-
-func (s *session) shutdownRequested(ctx context.Context) error {
-	if err := s.ensureProcessor(ctx); err != nil {
-		return err
-	}
-	action := protocol.ActionShutdownRequested
-	cp := s.newCheckpointer(action)
-	var call func(context.Context) error
-	if h, ok := s.proc.(ShutdownRequestedHandler); ok {
-		in := ShutdownRequestedInput{ShardID: s.shardID}
-		call = func(ctx context.Context) error { return h.ShutdownRequested(ctx, in, cp) }
-	}
-	return s.exchange(ctx, action, cp, func(ctx context.Context) error {
-		return s.attempt(ctx, action, nil, call)
-	})
-}
-
-// shardEnded handles the end of a shard. The daemon requires a SHARD_END
-// checkpoint before the status; without one the shard is never finished and
-// its children never start (spec §3.3), so the SDK makes it if the processor
-// did not. If that checkpoint fails, the child exits without a status (the
-// daemon restarts the worker and the shard's end is delivered again), except
-// for ErrShutdown: the lease is then someone else's, and the status is sent.
-func (s *session) shardEnded(ctx context.Context, action string) error {
-	if err := s.ensureProcessor(ctx); err != nil {
-		return err
-	}
-	cp := s.newCheckpointer(action)
-	cp.atEnd = true
-	var call func(context.Context) error
-	if h, ok := s.proc.(ShardEndedHandler); ok {
-		in := ShardEndedInput{ShardID: s.shardID}
-		call = func(ctx context.Context) error { return h.ShardEnded(ctx, in, cp) }
-	}
-	return s.exchange(ctx, action, cp, func(ctx context.Context) error {
-		if err := s.attempt(ctx, action, nil, call); err != nil {
-			return err
-		}
-		cp.mu.Lock()
-		done := cp.shardEnd
-		cp.mu.Unlock()
-		if done {
-			return nil
-		}
-		err := cp.Checkpoint(ctx)
-		if errors.Is(err, ErrShutdown) {
-			// The lease already moved to another worker, which reads the
-			// shard's end again and checkpoints it. Exiting would only stop
-			// every other shard of this worker too.
-			s.log.Error("cannot checkpoint SHARD_END: this worker no longer holds the lease; acknowledging shardEnded and leaving the shard's end to its new owner", "action", action, "error", err)
-			return nil
-		}
-		if err != nil {
-			return &CallbackError{ShardID: s.shardID, Action: action, Attempts: 1,
-				Err: fmt.Errorf("checkpoint at SHARD_END, required before the daemon can finish the shard and start its children: %w", err)}
-		}
-		return nil
-	})
-}
-
-func (s *session) newCheckpointer(action string) *Checkpointer {
-	return &Checkpointer{s: s, action: action}
-}
-
-// attempt applies the failure policy to one callback; a nil call stands for
-// a callback the processor does not implement.
-func (s *session) attempt(ctx context.Context, action string, batch []Record, call func(context.Context) error) error {
-	if call == nil {
-		return nil
-	}
-	backoff := s.cfg.cbBackoff
-	var err error
-	attempts := 0
-	for attempts < s.cfg.cbAttempts {
-		if attempts > 0 {
-			s.log.Warn("callback failed; retrying", "action", action, "attempt", attempts, "error", err, "backoff", backoff)
-			if !sleep(ctx, backoff) {
-				break
-			}
-			backoff = min(2*backoff, maxBackoff)
-		}
-		attempts++
-		err = s.safeCall(ctx, call)
-		if err == nil {
-			return nil
-		}
-	}
-	if s.cfg.skip != nil && ctx.Err() == nil {
-		f := &Failure{ShardID: s.shardID, Action: action, Err: err, Attempts: attempts, Records: batch}
-		rerr := s.safeCall(ctx, func(ctx context.Context) error { return s.cfg.skip(ctx, f) })
-		if rerr == nil {
-			s.log.Warn("callback failed; reported and skipped", "action", action, "attempts", attempts, "error", err, "records", len(batch))
-			return nil
-		}
-		err = fmt.Errorf("%w (and SkipFailed's report failed: %v)", err, rerr)
-	}
-	return &CallbackError{ShardID: s.shardID, Action: action, Attempts: attempts, Err: err}
-}
-
-// safeCall runs call, turning a panic into a *PanicError, with a deadline if
-// CallbackTimeout is set.
-func (s *session) safeCall(ctx context.Context, call func(context.Context) error) (err error) {
-	if s.cfg.callbackTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.callbackTimeout)
-		defer cancel()
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Value: v, Stack: debug.Stack()}
-		}
-	}()
-	return call(ctx)
-}
-
-// exchange runs fn for one action while serving the daemon's input, then
-// answers the action with a status unless fn failed.
+// exchange runs fn as the callback for action, with cp as its checkpointer
+// (nil for none), then answers the action with a status unless the
+// callback failed or the conversation cannot go on.
 func (s *session) exchange(ctx context.Context, action string, cp *Checkpointer, fn func(context.Context) error) error {
-	err := s.invoke(action, fn)
-	if cp != nil {
-		s.closeCheckpointer(cp)
-	}
-	s.mu.Lock()
-	ended, desync := s.ended, s.desync
-	s.mu.Unlock()
+	s.in.begin(action, cp)
+	err := fn(s.cctx)
+	ended, desync := s.in.finish()
 	switch {
 	case ended != nil && err != nil:
 		s.log.Warn("callback failed after the daemon closed stdin", "action", action, "error", err)
@@ -577,7 +231,7 @@ func (s *session) exchange(ctx context.Context, action string, cp *Checkpointer,
 	}
 	if s.hasBatch {
 		clear(s.records)
-		s.r.Release(s.batch)
+		s.in.release(s.batch)
 	}
 	if err := s.status(action); err != nil {
 		if ended != nil {
@@ -588,188 +242,17 @@ func (s *session) exchange(ctx context.Context, action string, cp *Checkpointer,
 	return nil
 }
 
-// invoke runs fn for action on the serving goroutine. If it runs longer
-// than watchAfter, a watcher starts reading the input meanwhile.
-func (s *session) invoke(action string, fn func(context.Context) error) error {
-	s.mu.Lock()
-	s.action, s.running = action, true
-	s.callStart = time.Now()
-	if !s.armed {
-		s.armed = true
-		s.watchTimer.Reset(watchAfter)
-	}
-	s.mu.Unlock()
-	err := fn(s.cctx)
-	s.mu.Lock()
-	s.running = false
-	s.mu.Unlock()
-	return err
-}
-
-func (s *session) currentAction() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.action
-}
-
-// beginGrace starts the grace periods once the input ended or ctx was
-// cancelled: after EOFGrace the callbacks' context is cancelled, and after
-// the same time again Run stops waiting for a callback still running.
+// beginGrace starts the grace periods, once, when the input ended or ctx
+// was cancelled while a callback runs: after EOFGrace the callbacks'
+// context is cancelled, and after the same time again Run stops waiting
+// for a callback still running.
 func (s *session) beginGrace() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.graceLocked()
-}
-
-func (s *session) graceLocked() {
-	if s.grace {
-		return
-	}
-	s.grace = true
-	time.AfterFunc(s.cfg.eofGrace, func() {
-		s.cancel()
-		time.AfterFunc(s.cfg.eofGrace, func() { close(s.abandon) })
+	s.grace.Do(func() {
+		time.AfterFunc(s.cfg.eofGrace, func() {
+			s.cancel()
+			time.AfterFunc(s.cfg.eofGrace, func() { close(s.abandon) })
+		})
 	})
-}
-
-// route delivers input that arrives while a callback runs, and reports
-// whether the input has ended.
-func (s *session) route(in inbound) (ended bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if in.err != nil && inputEnded(in.err) {
-		s.ended = in.err
-		if s.waiter != nil {
-			s.waiter <- in
-			s.waiter = nil
-		}
-		if s.running {
-			s.graceLocked()
-		}
-		return true
-	}
-	// The daemon answers in order: a reply still owed to a checkpoint that
-	// stopped waiting comes before any later checkpoint's.
-	if _, ok := in.m.(protocol.CheckpointReply); ok && s.abandoned > 0 {
-		s.abandoned--
-		return false
-	}
-	if s.waiter != nil {
-		s.waiter <- in
-		s.waiter = nil
-		return false
-	}
-	// The daemon waits for the status before it sends the next action, so
-	// this is input written ahead of time (a replayed session, say): keep it
-	// for when it is due.
-	s.pending = append(s.pending, in)
-	return false
-}
-
-// closeCheckpointer ends cp's window, first letting a checkpoint already
-// under way on another goroutine get its reply (a watcher reads it).
-func (s *session) closeCheckpointer(cp *Checkpointer) {
-	for {
-		s.mu.Lock()
-		cp.closed = true
-		busy := s.inflight && s.ended == nil
-		s.mu.Unlock()
-		if !busy {
-			return
-		}
-		<-s.idle
-	}
-}
-
-// exchangeCheckpoint writes one checkpoint request and waits for the reply.
-func (s *session) exchangeCheckpoint(ctx context.Context, cp *Checkpointer, req protocol.Checkpoint) error {
-	s.mu.Lock()
-	switch {
-	case cp.closed:
-		s.mu.Unlock()
-		return ErrCheckpointerClosed
-	case s.desync != nil:
-		s.mu.Unlock()
-		return fmt.Errorf("%w: %v", ErrUnexpectedReply, s.desync)
-	case ctx.Err() != nil:
-		s.mu.Unlock()
-		return ctx.Err() // nothing written: the daemon records nothing
-	case s.ended != nil && len(s.pending) == 0:
-		s.mu.Unlock()
-		return ErrDaemonGone
-	}
-	reply := make(chan inbound, 1)
-	s.waiter, s.inflight = reply, true
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.inflight = false
-		s.mu.Unlock()
-		select {
-		case s.idle <- struct{}{}:
-		default:
-		}
-	}()
-
-	if err := s.write(req); err != nil {
-		s.mu.Lock()
-		if s.waiter == reply {
-			s.waiter = nil
-		}
-		s.mu.Unlock()
-		return fmt.Errorf("kcl: writing checkpoint: %w", err)
-	}
-	s.mu.Lock()
-	if len(s.pending) > 0 && s.waiter == reply { // the reply was read ahead
-		s.waiter = nil
-		reply <- s.pending[0]
-		s.pending = s.pending[1:]
-	}
-	s.mu.Unlock()
-	s.watch() // the reply is read by a watcher, so that waiting can be cancelled
-	var in inbound
-	select {
-	case in = <-reply:
-	case <-ctx.Done():
-		s.mu.Lock()
-		if s.waiter == reply {
-			s.waiter = nil
-			s.abandoned++
-			s.mu.Unlock()
-			return ctx.Err()
-		}
-		s.mu.Unlock()
-		in = <-reply // delivered while giving up
-	}
-	if in.err != nil && inputEnded(in.err) {
-		return ErrDaemonGone
-	}
-	rep, ok := in.m.(protocol.CheckpointReply)
-	if in.err != nil || !ok || rep.SequenceNumber != req.SequenceNumber || (req.SequenceNumber.Valid && rep.SubSequenceNumber != req.SubSequenceNumber) {
-		got := in.err
-		if got == nil {
-			got = errors.New(describe(in.m))
-		}
-		err := fmt.Errorf("%w: sent checkpoint at %s, got %v", ErrUnexpectedReply, position(req), got)
-		s.mu.Lock()
-		if s.desync == nil {
-			s.desync = err
-		}
-		s.mu.Unlock()
-		return err
-	}
-	if rep.Error.Valid {
-		return &CheckpointError{Exception: rep.Error.V, Position: position(req)}
-	}
-	s.log.Debug("checkpointed", "position", position(req))
-	return nil
-}
-
-func describe(m protocol.Message) string {
-	if rep, ok := m.(protocol.CheckpointReply); ok {
-		return "a reply for " + position(protocol.Checkpoint{SequenceNumber: rep.SequenceNumber, SubSequenceNumber: rep.SubSequenceNumber})
-	}
-	return m.Action()
 }
 
 func (s *session) status(action string) error {
@@ -783,18 +266,4 @@ func (s *session) write(m protocol.Message) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return s.w.Write(m)
-}
-
-// logFatal reports a failure that ends the session.
-func (s *session) logFatal(err error) {
-	args := []any{"error", err}
-	var ce *CallbackError
-	if errors.As(err, &ce) {
-		args = append(args, "action", ce.Action, "attempts", ce.Attempts)
-	}
-	var pe *PanicError
-	if errors.As(err, &pe) {
-		args = append(args, "stack", string(pe.Stack))
-	}
-	s.log.Error("callback failed; exiting without a status: the daemon stops this worker, and after a restart the shard is read again from its last checkpoint", args...)
 }
