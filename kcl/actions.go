@@ -131,7 +131,7 @@ func (s *session) shutdownRequested(ctx context.Context) error {
 
 // shardEnded handles the end of a shard. The daemon requires a SHARD_END
 // checkpoint before the status; without one the shard is never finished and
-// its children never start (spec §3.3), so the SDK makes it if the processor
+// its children never start (docs/protocol.md §3.3), so the SDK makes it if the processor
 // did not. If that checkpoint fails, the child exits without a status (the
 // daemon restarts the worker and the shard's end is delivered again), except
 // for ErrShutdown: the lease is then someone else's, and the status is sent.

@@ -136,7 +136,7 @@ func TestInitializeInput(t *testing.T) {
 				factoryShards = append(factoryShards, shardID)
 				return rec, nil
 			}
-			d := kcltest.NewDaemon(t, factory, kcltest.RunOptions(quiet), kcltest.Timeout(waitTimeout))
+			d := kcltest.NewDaemon(t, factory, kcltest.RunOptions(quiet), kcltest.Timeout(waitTimeout), kcltest.Canonical())
 			x, err := d.Send(tc.msg)
 			if err != nil {
 				t.Fatal(err)
@@ -410,7 +410,7 @@ func TestNoInitialize(t *testing.T) {
 		shards = append(shards, shardID)
 		return rec, nil
 	}
-	d := kcltest.NewDaemon(t, factory, kcltest.RunOptions(quiet), kcltest.Timeout(waitTimeout))
+	d := kcltest.NewDaemon(t, factory, kcltest.RunOptions(quiet), kcltest.Timeout(waitTimeout), kcltest.Canonical())
 	d.ProcessRecords(kcltest.Records("a")...)
 	d.LeaseLost()
 	checkCalls(t, rec, "processRecords", "leaseLost")

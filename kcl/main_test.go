@@ -73,7 +73,7 @@ func newDaemon(t *testing.T, p kcl.Processor, opts ...kcl.Option) *kcltest.Daemo
 	t.Helper()
 	return kcltest.NewDaemon(t, factoryOf(p),
 		kcltest.RunOptions(append([]kcl.Option{quiet}, opts...)...),
-		kcltest.Timeout(waitTimeout))
+		kcltest.Timeout(waitTimeout), kcltest.Canonical())
 }
 
 // lines renders transcript lines as "daemon: ..." and "child:  ...".

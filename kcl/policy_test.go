@@ -134,7 +134,7 @@ func TestFactoryFailure(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := kcltest.NewDaemon(t, tc.factory, kcltest.RunOptions(quiet), kcltest.Timeout(waitTimeout))
+			d := kcltest.NewDaemon(t, tc.factory, kcltest.RunOptions(quiet), kcltest.Timeout(waitTimeout), kcltest.Canonical())
 			if _, err := d.Send(protocol.Initialize{ShardID: shard}); err == nil {
 				t.Fatal("initialize was acknowledged although the factory failed")
 			}
@@ -456,7 +456,7 @@ func TestCallbackGoexit(t *testing.T) {
 		runtime.Goexit()
 		return nil
 	})
-	d := kcltest.NewDaemon(t, factoryOf(p), kcltest.RunOptions(quiet), kcltest.Timeout(time.Second))
+	d := kcltest.NewDaemon(t, factoryOf(p), kcltest.RunOptions(quiet), kcltest.Timeout(time.Second), kcltest.Canonical())
 	d.Initialize(shard, "TRIM_HORIZON")
 	if _, err := d.Send(protocol.ProcessRecords{Records: kcltest.Records("a")}); err == nil {
 		t.Fatal("processRecords was acknowledged")

@@ -87,7 +87,7 @@ func explodeInProcessRecords(in kcl.ProcessRecordsInput) error {
 // startChild starts the named child under a kcltest.Daemon.
 func startChild(t *testing.T, name string) *kcltest.Daemon {
 	t.Helper()
-	return kcltest.StartCommand(t, childCommand(t, name), kcltest.Timeout(waitTimeout))
+	return kcltest.StartCommand(t, childCommand(t, name), kcltest.Timeout(waitTimeout), kcltest.Canonical())
 }
 
 // exitCodeOf returns the exit status in a kcltest.Daemon's result.
@@ -120,7 +120,7 @@ func TestProcessLifecycle(t *testing.T) {
 
 // TestProcessLogLevel: KCL_LOG_LEVEL makes the default logger chattier.
 func TestProcessLogLevel(t *testing.T) {
-	d := kcltest.StartCommand(t, childCommand(t, "plain", "KCL_LOG_LEVEL=debug"), kcltest.Timeout(waitTimeout))
+	d := kcltest.StartCommand(t, childCommand(t, "plain", "KCL_LOG_LEVEL=debug"), kcltest.Timeout(waitTimeout), kcltest.Canonical())
 	d.Initialize(shard, "TRIM_HORIZON")
 	d.ProcessRecords(kcltest.Records("a")...)
 	d.LeaseLost()
@@ -251,7 +251,7 @@ func TestProcessSignals(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := childCommand(t, "plain")
-			d := kcltest.StartCommand(t, cmd, kcltest.Timeout(waitTimeout))
+			d := kcltest.StartCommand(t, cmd, kcltest.Timeout(waitTimeout), kcltest.Canonical())
 			d.Initialize(shard, "TRIM_HORIZON")
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
