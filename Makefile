@@ -1,5 +1,6 @@
 # Every target works on a fresh machine with Go 1.26; nothing needs Java or AWS. run and the
-# end-to-end tests in test also need Node.js and npm (kinesalite is installed from npm on first use).
+# end-to-end tests in test also need Node.js and npm (kinesalite is installed from npm on first use),
+# and the tests of the Python binding's processor need python3 with venv.
 GO          ?= go
 BIN         ?= bin
 FUZZTIME    ?= 20s

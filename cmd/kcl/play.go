@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 
 	"github.com/kclgo/mld/internal/local"
 	"github.com/kclgo/mld/kcltest"
@@ -83,7 +85,9 @@ func runPlay(args []string, stdout, stderr io.Writer) int {
 	out := &local.LockedWriter{W: stdout}
 	stdout = out
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stderr = prefixWriter{w: out, prefix: "  child stderr | "}
+	childStderr := &prefixWriter{w: out, prefix: "  child stderr | "}
+	cmd.Stderr = childStderr
+	t.Cleanup(childStderr.flush) // after the child is gone: cleanups run last first
 	p := &printer{w: out, width: *width}
 	fmt.Fprintf(stdout, "kcl play: starting %s\n", strings.Join(argv, " "))
 	d := kcltest.StartCommand(t, cmd, kcltest.Timeout(*timeout), kcltest.Observe(p.line))
@@ -98,6 +102,7 @@ func runPlay(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "kcl play: the daemon objects: %v\n", r.Err)
 			return 1
 		}
+		childStderr.flush()
 		fmt.Fprintf(stdout, "kcl play: session played; child exit status %d\n", r.ExitCode)
 		return 0
 	}
@@ -134,7 +139,9 @@ func runPlay(args []string, stdout, stderr io.Writer) int {
 			delivered += len(pr.Records)
 		}
 	}
-	if err := d.Close(); err != nil {
+	err := d.Close()
+	childStderr.flush()
+	if err != nil {
 		fmt.Fprintf(stdout, "kcl play: the child did not exit cleanly: %v\n", err)
 		return 1
 	}
@@ -187,18 +194,40 @@ func (p *printer) line(l kcltest.Line) {
 	fmt.Fprintf(p.w, "%s  %s\n", arrow, text)
 }
 
-// prefixWriter prefixes each line written to it.
+// prefixWriter prefixes each line written to it. A write need not end a
+// line, nor hold a whole one: a child writes a line in as many pieces as
+// it likes (Python without buffering writes print's newline apart), so
+// the start of a line is kept until its end comes, or until flush.
 type prefixWriter struct {
-	w      io.Writer
-	prefix string
+	w       io.Writer
+	prefix  string
+	mu      sync.Mutex
+	pending []byte
 }
 
-func (pw prefixWriter) Write(b []byte) (int, error) {
-	s := strings.TrimSuffix(string(b), "\n")
-	for _, line := range strings.Split(s, "\n") {
-		fmt.Fprintf(pw.w, "%s%s\n", pw.prefix, line)
+func (pw *prefixWriter) Write(b []byte) (int, error) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	pw.pending = append(pw.pending, b...)
+	for {
+		i := bytes.IndexByte(pw.pending, '\n')
+		if i < 0 {
+			break
+		}
+		fmt.Fprintf(pw.w, "%s%s\n", pw.prefix, pw.pending[:i])
+		pw.pending = pw.pending[i+1:]
 	}
 	return len(b), nil
+}
+
+// flush prints a last line that did not end.
+func (pw *prefixWriter) flush() {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	if len(pw.pending) > 0 {
+		fmt.Fprintf(pw.w, "%s%s\n", pw.prefix, pw.pending)
+		pw.pending = nil
+	}
 }
 
 // playTB lets a kcltest.Daemon run outside a test: Fatal reports and exits.

@@ -121,3 +121,18 @@ cat >/dev/null`
 		t.Errorf("output lacks %q:\n%s", skip, out)
 	}
 }
+
+// A child's stderr line written in pieces, or left without its newline at
+// exit, is shown as one line.
+func TestPlayJoinsStderrPieces(t *testing.T) {
+	var out bytes.Buffer
+	pw := &prefixWriter{w: &out, prefix: "| "}
+	for _, piece := range []string{"rec", "ord 1", "\n", "\nrecord 2\nrecord", " 3\n", "no newline"} {
+		pw.Write([]byte(piece))
+	}
+	pw.flush()
+	pw.flush()
+	if want := "| record 1\n| \n| record 2\n| record 3\n| no newline\n"; out.String() != want {
+		t.Errorf("printed %q, want %q", out.String(), want)
+	}
+}

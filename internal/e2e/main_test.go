@@ -2,10 +2,13 @@
 // loopback interface, records written with the producer of kcl put, and
 // the real kcl and sample-processor binaries, built once, with kcl local
 // as a separate process. Small misbehaving children are this test binary,
-// run again with "e2e-child" as its first argument.
+// run again with "e2e-child" as its first argument. The processors in
+// testdata/bindings, written with the official Python and Node.js
+// bindings, run under kcl play and kcl local as they are.
 //
-// Without Node.js the tests are skipped, unless the CI environment
-// variable is set, in which case they fail.
+// Without Node.js (or, for the Python binding, python3 with venv) the
+// tests are skipped, unless the CI environment variable is set, in which
+// case they fail.
 package e2e
 
 import (
