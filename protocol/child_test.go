@@ -168,7 +168,10 @@ func TestSplitChildLine(t *testing.T) {
 
 // FuzzDecodeChild checks that the canonical fast path reads every line it
 // takes exactly as the general reader does, and that every message the
-// daemon reads from a child survives an encode and decode unchanged.
+// daemon reads from a child survives an encode and decode unchanged. A
+// processRecords line with records is the exception: Append writes it as
+// the daemon does, with an "action" in each record, which the daemon's own
+// reader rejects; it is read back as a child reads it.
 func FuzzDecodeChild(f *testing.F) {
 	for _, c := range childLines(f) {
 		f.Add([]byte(c.Line))
@@ -203,16 +206,20 @@ func FuzzDecodeChild(f *testing.F) {
 			return
 		}
 		enc := Append(nil, got)
-		again, err := DecodeChild(enc)
+		decode := DecodeChild
+		if pr, ok := got.(ProcessRecords); ok && len(pr.Records) > 0 {
+			decode = Decode
+		}
+		again, err := decode(enc)
 		if err != nil {
-			t.Fatalf("DecodeChild(Append(%#v)) = %v; Append gave %q", got, err, enc)
+			t.Fatalf("decode(Append(%#v)) = %v; Append gave %q", got, err, enc)
 		}
 		if pr, ok := got.(ProcessRecords); ok && pr.Records == nil {
 			pr.Records = []Record{}
 			got = pr
 		}
 		if d := cmp.Diff(got, again, msgOpts); d != "" {
-			t.Fatalf("DecodeChild(Append(DecodeChild(%q))) changed (-first +second):\n%s", line, d)
+			t.Fatalf("decode(Append(DecodeChild(%q))) changed (-first +second):\n%s", line, d)
 		}
 	})
 }
