@@ -49,12 +49,23 @@ var childFields = map[string]map[string]fieldKind{
 // keys the last wins, but every one is converted, so a bad value skips the
 // line wherever it is.
 //
-// It converts scalars as Decode does: a number or boolean where a string is
-// expected is kept as written, a numeric string where an integer is
-// expected is parsed ("" is null), a fraction is truncated, and an integer
-// outside the int64 range skips the line.
+// Values are converted as the daemon's Jackson converts them:
+//   - to a string field: a number or boolean is kept as written, except
+//     that an integer -0 before the "action" reads "0" (Jackson buffers it
+//     as a number until it knows the class);
+//   - to an integer field: an integer must fit an int64; a fraction or
+//     exponent is read as a float64 and truncated, up to ±2^63; a string
+//     is trimmed of characters up to U+0020 and parsed as Java's
+//     Long.parseLong does (a '+' sign, leading zeros and the decimal digits
+//     of other scripts are accepted; a fraction is not), "" and "null"
+//     reading as null.
 //
 // Null and a missing field are the same.
+//
+// Jackson's own limits on a line are not applied: it also skips a line
+// with a number of more than 1000 digits or a string of more than
+// 5,000,000 characters, limits that depend on the Jackson release the
+// daemon ships (20,000,000 characters from 2.15.1).
 //
 // line is one line as the daemon splits a child's output: see
 // SplitChildLine. A trailing "\r" is dropped.
@@ -116,7 +127,7 @@ func decodeChild(line []byte) (Message, error) {
 		if !ok {
 			return nil, skipped(line, "a "+action+" message has no field "+strconv.Quote(m.key))
 		}
-		v, err := kind.read(m.raw)
+		v, err := kind.read(m.raw, i < at)
 		if err != nil {
 			return nil, skipped(line, action+": "+m.key+": "+err.Error())
 		}

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
+	"unicode"
 )
 
 // This file holds how the daemon's Jackson (a plain ObjectMapper, version
 // 2.15 in KCL 2.7 and 3.1) turns the values of a child's line into the
 // fields of its message classes: String, Long, byte[] and
-// List<JsonFriendlyRecord>. The rules are checked by running the daemon's
-// classes over the lines of testdata/child-lines.json (internal/javacheck).
+// List<JsonFriendlyRecord>. Each rule was found by running the daemon's
+// classes over the lines of testdata/child-lines.json and lines derived
+// from them (internal/javacheck).
 
 // fieldKind is the Java type of a message class's property.
 type fieldKind int
@@ -23,17 +26,19 @@ const (
 )
 
 // read converts raw to the field's Go value: a Nullable[string], a
-// Nullable[int64], a []byte or a []Record.
-func (k fieldKind) read(raw json.RawMessage) (any, error) {
+// Nullable[int64], a []byte or a []Record. buffered says the value came
+// before the line's "action", so that Jackson held it in a TokenBuffer
+// until it knew the class.
+func (k fieldKind) read(raw json.RawMessage, buffered bool) (any, error) {
 	switch k {
 	case javaString:
-		return coerceString(raw)
+		return readString(raw, buffered)
 	case javaLong:
-		return coerceInt(raw)
+		return readLong(raw)
 	case javaBytes:
 		return readBytes(raw)
 	default:
-		return readRecords(raw)
+		return readRecords(raw, buffered)
 	}
 }
 
@@ -47,6 +52,137 @@ var recordFields = map[string]fieldKind{
 	"sequenceNumber":              javaString,
 	"approximateArrivalTimestamp": javaLong,
 	"subSequenceNumber":           javaLong,
+}
+
+const errNotLong = decodeError("want a number or a string holding a Long")
+
+// readString converts a value to a String: null is null, true and false
+// and a number are kept as written, and an object or array is an error.
+// Jackson keeps a buffered integer as a number, so a buffered -0 comes
+// back as "0"; every other JSON integer is written as it reads.
+func readString(raw json.RawMessage, buffered bool) (Nullable[string], error) {
+	raw = bytes.TrimSpace(raw)
+	switch kindOf(raw) {
+	case 'n':
+		return Nullable[string]{}, nil
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return Nullable[string]{}, errNotString
+		}
+		return Some(s), nil
+	case 't', 'f':
+		return Some(string(raw)), nil
+	case '{', '[':
+		return Nullable[string]{}, errNotString
+	}
+	if buffered && string(raw) == "-0" {
+		return Some("0"), nil
+	}
+	return Some(string(raw)), nil
+}
+
+// readLong converts a value to a Long: null is null; an integer must fit;
+// a number with a fraction or exponent is read as a double and truncated;
+// a string is parsed as Java's Long.parseLong does, after trimming, and
+// an empty, blank or "null" string is null. A boolean, object or array is
+// an error.
+func readLong(raw json.RawMessage) (Nullable[int64], error) {
+	raw = bytes.TrimSpace(raw)
+	switch kindOf(raw) {
+	case 'n':
+		return Nullable[int64]{}, nil
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return Nullable[int64]{}, errNotLong
+		}
+		s = javaTrim(s)
+		if s == "" || s == "null" {
+			return Nullable[int64]{}, nil
+		}
+		n, ok := javaParseLong(s)
+		if !ok {
+			return Nullable[int64]{}, errNotLong
+		}
+		return Some(n), nil
+	case 't', 'f', '{', '[':
+		return Nullable[int64]{}, errNotLong
+	}
+	n, err := numberToLong(string(raw))
+	if err != nil {
+		return Nullable[int64]{}, err
+	}
+	return Some(n), nil
+}
+
+// numberToLong converts a JSON number to a long as Jackson does: an
+// integer must be in range; any other number is parsed as a double, which
+// must lie within ±2^63, and truncated toward zero, 2^63 itself giving the
+// largest long as Java's cast does.
+func numberToLong(s string) (int64, error) {
+	if !strings.ContainsAny(s, ".eE") {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, errIntRange
+		}
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	switch {
+	case err != nil || f < -(1<<63) || f > 1<<63:
+		return 0, errIntRange
+	case f == 1<<63:
+		return 1<<63 - 1, nil
+	}
+	return int64(f), nil
+}
+
+// javaTrim is Java's String.trim: it removes the characters up to U+0020
+// from both ends.
+func javaTrim(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+}
+
+// javaParseLong is Java's Long.parseLong: an optional '+' or '-', then at
+// least one decimal digit of any script, as Character.digit knows them
+// (only those of the Basic Multilingual Plane, since Java looks at UTF-16
+// units), with the value in range.
+func javaParseLong(s string) (int64, bool) {
+	ascii := make([]byte, 0, len(s))
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		ascii = append(ascii, s[0])
+		s = s[1:]
+	}
+	if s == "" {
+		return 0, false
+	}
+	for _, r := range s {
+		d := javaDigit(r)
+		if d < 0 {
+			return 0, false
+		}
+		ascii = append(ascii, byte('0'+d))
+	}
+	n, err := strconv.ParseInt(string(ascii), 10, 64)
+	return n, err == nil
+}
+
+// javaDigit is Character.digit(c, 10) for the rune r: its value if it is a
+// decimal digit (Unicode category Nd) in the Basic Multilingual Plane, else
+// -1. In that plane every script's digits are one run of ten, zero first.
+func javaDigit(r rune) int {
+	switch {
+	case r >= '0' && r <= '9':
+		return int(r - '0')
+	case r < 0x80 || r > 0xffff || !unicode.IsDigit(r):
+		return -1
+	}
+	zero := r
+	for unicode.IsDigit(zero - 1) {
+		zero--
+	}
+	return int(r - zero)
 }
 
 // readBytes converts a value to a byte[]: null is null, and a string is
@@ -69,7 +205,7 @@ func readBytes(raw json.RawMessage) ([]byte, error) {
 // readRecords converts a value to a List<JsonFriendlyRecord>: null is
 // null, and an array holds records, each an object with the keys of
 // recordFields only, or null (a record with every field null).
-func readRecords(raw json.RawMessage) ([]Record, error) {
+func readRecords(raw json.RawMessage, buffered bool) ([]Record, error) {
 	switch kindOf(raw) {
 	case 'n':
 		return nil, nil
@@ -100,7 +236,7 @@ func readRecords(raw json.RawMessage) ([]Record, error) {
 			if !ok {
 				return nil, decodeError("a record has no field " + strconv.Quote(m.key))
 			}
-			v, err := kind.read(m.raw)
+			v, err := kind.read(m.raw, buffered)
 			if err != nil {
 				return nil, decodeError(m.key + ": " + err.Error())
 			}
