@@ -58,7 +58,9 @@ var childFields = map[string]map[string]fieldKind{
 //     is trimmed of characters up to U+0020 and parsed as Java's
 //     Long.parseLong does (a '+' sign, leading zeros and the decimal digits
 //     of other scripts are accepted; a fraction is not), "" and "null"
-//     reading as null.
+//     reading as null;
+//   - a record's data: padded base64 with blanks allowed between groups of
+//     four, or an array of numbers from -128 to 255.
 //
 // Null and a missing field are the same.
 //

@@ -54,7 +54,11 @@ var recordFields = map[string]fieldKind{
 	"subSequenceNumber":           javaLong,
 }
 
-const errNotLong = decodeError("want a number or a string holding a Long")
+const (
+	errNotLong   = decodeError("want a number or a string holding a Long")
+	errNotBytes  = decodeError("want base64 text or an array of bytes")
+	errByteRange = decodeError("a byte out of the range -128 to 255")
+)
 
 // readString converts a value to a String: null is null, true and false
 // and a number are kept as written, and an object or array is an error.
@@ -185,21 +189,100 @@ func javaDigit(r rune) int {
 	return int(r - zero)
 }
 
-// readBytes converts a value to a byte[]: null is null, and a string is
-// padded standard base64.
+// readBytes converts a value to a byte[]: null is null; a string is base64
+// as Jackson's default variant reads it (jacksonBase64); an array holds
+// one byte per element, each an integer, a number truncated toward zero or
+// a string holding one, in the range -128 to 255 (255 is read as -1), with
+// null, an empty or blank string and "null" read as 0.
 func readBytes(raw json.RawMessage) ([]byte, error) {
 	switch kindOf(raw) {
 	case 'n':
 		return nil, nil
 	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, errNotBytes
+		}
+		return jacksonBase64(s)
+	case '[':
 	default:
-		return nil, errDataString
+		return nil, errNotBytes
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, errNotString
+	var elems []json.RawMessage
+	if err := json.Unmarshal(raw, &elems); err != nil {
+		return nil, errNotBytes
 	}
-	return decodeBase64([]byte(s))
+	b := make([]byte, len(elems))
+	for i, e := range elems {
+		e = bytes.TrimSpace(e)
+		var v int64
+		switch kindOf(e) {
+		case 'n':
+		case '"':
+			var s string
+			if err := json.Unmarshal(e, &s); err != nil {
+				return nil, errNotBytes
+			}
+			if s = javaTrim(s); s != "" && s != "null" {
+				n, ok := javaParseLong(s)
+				if !ok {
+					return nil, errNotBytes
+				}
+				v = n
+			}
+		case 't', 'f', '{', '[':
+			return nil, errNotBytes
+		default:
+			n, err := numberToLong(string(e))
+			if err != nil {
+				return nil, errByteRange
+			}
+			v = n
+		}
+		if v < -128 || v > 255 {
+			return nil, errByteRange
+		}
+		b[i] = byte(v)
+	}
+	return b, nil
+}
+
+// jacksonBase64 decodes s as Jackson's default Base64 variant (MIME
+// without line feeds, padding required) does: groups of four characters of
+// the standard alphabet, the last one or two of a group '=' padding; any
+// number of characters up to U+0020 before each group; more groups after
+// a padded one. Bits left over in a padded group are ignored.
+func jacksonBase64(s string) ([]byte, error) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	value := func(i int) int {
+		if i >= len(s) {
+			return -1
+		}
+		return strings.IndexByte(alphabet, s[i])
+	}
+	out := []byte{}
+	for i := 0; ; i += 4 {
+		for i < len(s) && s[i] <= ' ' {
+			i++
+		}
+		if i == len(s) {
+			return out, nil
+		}
+		a, b, c, d := value(i), value(i+1), value(i+2), value(i+3)
+		if a < 0 || b < 0 {
+			return nil, errBase64
+		}
+		switch {
+		case c >= 0 && d >= 0:
+			out = append(out, byte(a<<2|b>>4), byte(b<<4|c>>2), byte(c<<6|d))
+		case c >= 0 && i+3 < len(s) && s[i+3] == '=':
+			out = append(out, byte(a<<2|b>>4), byte(b<<4|c>>2))
+		case c < 0 && i+3 < len(s) && s[i+2] == '=' && s[i+3] == '=':
+			out = append(out, byte(a<<2|b>>4))
+		default:
+			return nil, errBase64
+		}
+	}
 }
 
 // readRecords converts a value to a List<JsonFriendlyRecord>: null is
