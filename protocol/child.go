@@ -62,7 +62,10 @@ var childFields = map[string]map[string]fieldKind{
 //   - a record's data: padded base64 with blanks allowed between groups of
 //     four, or an array of numbers from -128 to 255.
 //
-// Null and a missing field are the same.
+// Null and a missing field are the same. Bytes that are not UTF-8 are
+// replaced as Java's decoder replaces them, one U+FFFD for each malformed
+// sequence; a lone surrogate escape reads as U+FFFD, where Java keeps the
+// lone surrogate.
 //
 // Jackson's own limits on a line are not applied: it also skips a line
 // with a number of more than 1000 digits or a string of more than
@@ -84,7 +87,8 @@ func decodeChild(line []byte) (Message, error) {
 	if len(line) == 0 {
 		return nil, skipped(line, "an empty line")
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
+	text := javaText(line)
+	dec := json.NewDecoder(bytes.NewReader(text))
 	var raw json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
 		return nil, skipped(line, "not JSON")

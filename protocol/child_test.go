@@ -99,6 +99,37 @@ func TestDecodeChildErrors(t *testing.T) {
 	}
 }
 
+// Bytes that are not UTF-8 become U+FFFD as the daemon's decoder makes
+// them: one for each malformed sequence, not one for each byte. The
+// daemon's readings were taken by running these lines through its classes
+// (internal/javacheck/testdata/ChildLines.java); a JSON file cannot hold
+// them.
+func TestDecodeChildNotUTF8(t *testing.T) {
+	const r = "\uFFFD"
+	for line, want := range map[string]Message{
+		"{\"action\":\"status\",\"responseFor\":\"a\xe2\x82b\"}":         Status{ResponseFor: "a" + r + "b"},
+		"{\"action\":\"status\",\"responseFor\":\"a\xf0\x9f\x98b\"}":     Status{ResponseFor: "a" + r + "b"},
+		"{\"action\":\"status\",\"responseFor\":\"a\xed\xa0\x80b\"}":     Status{ResponseFor: "a" + r + "b"}, // a surrogate
+		"{\"action\":\"status\",\"responseFor\":\"a\xe0\x80b\"}":         Status{ResponseFor: "a" + r + r + "b"},
+		"{\"action\":\"status\",\"responseFor\":\"a\xc0\xafb\"}":         Status{ResponseFor: "a" + r + r + "b"},
+		"{\"action\":\"status\",\"responseFor\":\"a\xf4\x90\x80\x80b\"}": Status{ResponseFor: "a" + r + r + r + r + "b"},
+		"{\"action\":\"status\",\"responseFor\":\"a\xf0\x90\x80\"}":      Status{ResponseFor: "a" + r},
+		"{\"action\":\"checkpoint\",\"sequenceNumber\":\"\xff1\"}":       Checkpoint{SequenceNumber: Some(r + "1")},
+	} {
+		got, err := DecodeChild([]byte(line))
+		if err != nil {
+			t.Errorf("DecodeChild(%q) = %v", line, err)
+			continue
+		}
+		if d := cmp.Diff(want, got, msgOpts); d != "" {
+			t.Errorf("DecodeChild(%q) (-want +got):\n%s", line, d)
+		}
+	}
+	if _, err := DecodeChild([]byte("null\xe2\x82")); !errors.Is(err, ErrNull) {
+		t.Errorf("DecodeChild(%q) = %v, want ErrNull: U+FFFD ends the literal", "null\xe2\x82", err)
+	}
+}
+
 // The codec both ways: every message this module writes reads back as
 // itself, from the side that reads it.
 func TestCodecRoundTrip(t *testing.T) {

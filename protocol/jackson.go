@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // This file holds how the daemon's Jackson (a plain ObjectMapper, version
@@ -367,4 +368,67 @@ func objectMembers(raw json.RawMessage) ([]member, error) {
 		members = append(members, member{t.(string), v})
 	}
 	return members, nil
+}
+
+// javaText returns line as the daemon's reader turns it into text: UTF-8
+// is decoded as Java's decoder does, which replaces each malformed
+// sequence with one U+FFFD where Go's decoder would replace each byte of
+// it. The daemon reads a child's output in the JVM's default charset,
+// which kcl daemon sets to UTF-8, as it is from Java 18 on.
+func javaText(line []byte) []byte {
+	if utf8.Valid(line) {
+		return line
+	}
+	// The byte after a line is "\r" or "\n", never a continuation byte.
+	at := func(i int) byte {
+		if i < len(line) {
+			return line[i]
+		}
+		return '\n'
+	}
+	cont := func(b byte) bool { return b&0xc0 == 0x80 }
+	out := make([]byte, 0, len(line)+8)
+	for i := 0; i < len(line); {
+		b1 := line[i]
+		n := 0 // the length of a valid sequence at i
+		bad := 1
+		switch {
+		case b1 < 0x80:
+			n = 1
+		case b1 >= 0xc2 && b1 <= 0xdf:
+			if cont(at(i + 1)) {
+				n = 2
+			}
+		case b1 >= 0xe0 && b1 <= 0xef:
+			b2, b3 := at(i+1), at(i+2)
+			switch {
+			case b1 == 0xe0 && b2&0xe0 == 0x80, !cont(b2):
+			case !cont(b3):
+				bad = 2
+			case b1 == 0xed && b2 >= 0xa0: // a surrogate
+				bad = 3
+			default:
+				n = 3
+			}
+		case b1 >= 0xf0 && b1 <= 0xf7:
+			b2, b3, b4 := at(i+1), at(i+2), at(i+3)
+			switch {
+			case b1 > 0xf4, b1 == 0xf0 && (b2 < 0x90 || b2 > 0xbf), b1 == 0xf4 && b2&0xf0 != 0x80, !cont(b2):
+			case !cont(b3):
+				bad = 2
+			case !cont(b4):
+				bad = 3
+			default:
+				n = 4
+			}
+		}
+		if n > 0 {
+			out = append(out, line[i:i+n]...)
+			i += n
+			continue
+		}
+		out = utf8.AppendRune(out, utf8.RuneError)
+		i += bad
+	}
+	return out
 }
