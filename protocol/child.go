@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 )
 
 // childFields are the properties of the daemon's message classes
@@ -38,7 +39,8 @@ var childFields = map[string]map[string]fieldKind{
 //     (unless the line is empty) and keeps waiting for a message, so a
 //     child that waits for an answer to it waits for ever.
 //   - an error wrapping ErrNull for the JSON literal null, on which the
-//     daemon fails and exits.
+//     daemon fails and exits. Jackson reads null only when the character
+//     after it could not continue a Java identifier: "nulll" is skipped.
 //
 // The daemon skips a line that is empty or blank, is not JSON, is not an
 // object, has no "action" or two of them, names an action it does not
@@ -96,6 +98,13 @@ func decodeChild(line []byte) (Message, error) {
 	switch kindOf(raw) {
 	case '{':
 	case 'n':
+		// Jackson looks at the character after a literal only from '0'
+		// up, ']' and '}' aside, and rejects one that could continue a
+		// Java identifier: "nulll" is no null.
+		r, _ := utf8.DecodeRune(text[dec.InputOffset():])
+		if r >= '0' && r != ']' && r != '}' && javaIdentifierPart(r) {
+			return nil, skipped(line, "not JSON: null followed by "+strconv.QuoteRune(r))
+		}
 		return nil, &LineError{Line: quotePrefix(line), Reason: "the daemon reads no message and fails", Err: ErrNull}
 	default:
 		return nil, skipped(line, "not a JSON object")

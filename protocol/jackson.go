@@ -432,3 +432,16 @@ func javaText(line []byte) []byte {
 	}
 	return out
 }
+
+// javaIdentifierPart is Java's Character.isJavaIdentifierPart for one
+// UTF-16 unit; a rune outside the Basic Multilingual Plane is a surrogate
+// pair there, whose units are not.
+func javaIdentifierPart(r rune) bool {
+	switch {
+	case r > 0xffff:
+		return false
+	case r <= 8, r >= 0x0e && r <= 0x1b, r >= 0x7f && r <= 0x9f:
+		return true
+	}
+	return unicode.In(r, unicode.L, unicode.Sc, unicode.Pc, unicode.Nd, unicode.Nl, unicode.Mc, unicode.Mn, unicode.Cf)
+}
