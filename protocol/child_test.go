@@ -103,7 +103,7 @@ func TestDecodeChildErrors(t *testing.T) {
 // them: one for each malformed sequence, not one for each byte. The
 // daemon's readings were taken by running these lines through its classes
 // (internal/javacheck/testdata/ChildLines.java); a JSON file cannot hold
-// them.
+// them, so internal/javacheck derives them.
 func TestDecodeChildNotUTF8(t *testing.T) {
 	const r = "\uFFFD"
 	for line, want := range map[string]Message{

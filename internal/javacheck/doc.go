@@ -1,8 +1,9 @@
 // Package javacheck has no code, only tests. They read child lines with
 // the KCL MultiLangDaemon's own message classes and a plain Jackson
 // ObjectMapper, as the daemon does, and compare what the daemon makes of
-// each line of protocol/testdata/child-lines.json with two things: the
-// verdict the file records, and protocol.DecodeChild.
+// each line with two things: the verdict recorded in
+// protocol/testdata/child-lines.json, and protocol.DecodeChild. The lines
+// are those of the file and a few hundred derived from them.
 //
 // The daemon is run through testdata/ChildLines.java, a single-file Java
 // program started once per KCL version with the jars of the version's

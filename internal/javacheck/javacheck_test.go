@@ -49,10 +49,12 @@ func readCases(t *testing.T) []childLine {
 func TestDaemonReadsChildLines(t *testing.T) {
 	java := needJava(t)
 	cases := readCases(t)
-	lines := make([][]byte, len(cases))
-	for i, c := range cases {
-		lines[i] = []byte(c.Line)
+	probes := derive(cases)
+	lines := make([][]byte, 0, len(cases)+len(probes))
+	for _, c := range cases {
+		lines = append(lines, []byte(c.Line))
 	}
+	lines = append(lines, probes...)
 
 	for _, v := range versions {
 		t.Run("KCL "+v, func(t *testing.T) {
@@ -67,6 +69,18 @@ func TestDaemonReadsChildLines(t *testing.T) {
 						t.Errorf("DecodeChild(%q) = %s, the daemon reads %s (%s)", c.Line, got, d.verdict, d.detail)
 					}
 				}
+			})
+			t.Run("derived", func(t *testing.T) {
+				kinds := map[string]int{}
+				for i, p := range probes {
+					d := daemon[len(cases)+i]
+					kind, _, _ := strings.Cut(d.verdict, " ")
+					kinds[kind]++
+					if got := decodeChild(p); got != d.verdict {
+						t.Errorf("DecodeChild(%q) = %s, the daemon reads %s (%s)", p, got, d.verdict, d.detail)
+					}
+				}
+				t.Logf("%d derived lines; the daemon reads them as %v", len(probes), kinds)
 			})
 		})
 	}
