@@ -3,24 +3,25 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // childFields are the properties of the daemon's message classes
-// (multilang messages/*.java), by action. The daemon reads a child's line
-// with a plain Jackson ObjectMapper, which fails on a property its class
-// lacks (FAIL_ON_UNKNOWN_PROPERTIES), so a line with any other key is
-// skipped. "action" is the type id and is not listed.
-var childFields = map[string][]string{
-	ActionStatus:            {"responseFor"},
-	ActionCheckpoint:        {"sequenceNumber", "subSequenceNumber", "error"},
-	ActionInitialize:        {"shardId", "sequenceNumber", "subSequenceNumber"},
-	ActionProcessRecords:    {"records", "millisBehindLatest"},
-	ActionShutdown:          {"reason"},
-	ActionShutdownRequested: nil,
-	ActionLeaseLost:         nil,
-	ActionShardEnded:        nil,
+// (multilang messages/*.java), by action, with their Java types. The
+// daemon reads a child's line with a plain Jackson ObjectMapper, which
+// fails on a property its class lacks (FAIL_ON_UNKNOWN_PROPERTIES), so a
+// line with any other key is skipped. "action" is the type id and is not
+// listed.
+var childFields = map[string]map[string]fieldKind{
+	ActionStatus:            {"responseFor": javaString},
+	ActionCheckpoint:        {"sequenceNumber": javaString, "subSequenceNumber": javaLong, "error": javaString},
+	ActionInitialize:        {"shardId": javaString, "sequenceNumber": javaString, "subSequenceNumber": javaLong},
+	ActionProcessRecords:    {"records": javaRecords, "millisBehindLatest": javaLong},
+	ActionShutdown:          {"reason": javaString},
+	ActionShutdownRequested: {},
+	ActionLeaseLost:         {},
+	ActionShardEnded:        {},
 }
 
 // DecodeChild reads one line written by a child exactly as the daemon
@@ -38,18 +39,40 @@ var childFields = map[string][]string{
 //     (unless the line is empty) and keeps waiting for a message, so a
 //     child that waits for an answer to it waits for ever.
 //   - an error wrapping ErrNull for the JSON literal null, on which the
-//     daemon fails and exits.
+//     daemon fails and exits. Jackson reads null only when the character
+//     after it could not continue a Java identifier: "nulll" is skipped.
 //
 // The daemon skips a line that is empty or blank, is not JSON, is not an
 // object, has no "action" or two of them, names an action it does not
-// know (case-sensitively), has a key its message class lacks, or has a
-// field it cannot convert. It reads only the first JSON value of a line,
-// matches keys case-sensitively, lets the last of two equal keys win, and
-// converts scalars as Decode does: a number or boolean where a string is
-// expected is kept as written, a numeric string where an integer is
-// expected is parsed ("" is null), a fraction is truncated, and an integer
-// outside the int64 range skips the line. Null and a missing field are the
-// same.
+// know (case-sensitively), has a key its message class lacks (a record of
+// a processRecords line included, whose "action" the daemon writes but
+// cannot read), or has a value it cannot convert. It reads only the first
+// JSON value of a line and matches keys case-sensitively. Of two equal
+// keys the last wins, but every one is converted, so a bad value skips the
+// line wherever it is.
+//
+// Values are converted as the daemon's Jackson converts them:
+//   - to a string field: a number or boolean is kept as written, except
+//     that an integer -0 before the "action" reads "0" (Jackson buffers it
+//     as a number until it knows the class);
+//   - to an integer field: an integer must fit an int64; a fraction or
+//     exponent is read as a float64 and truncated, up to ±2^63; a string
+//     is trimmed of characters up to U+0020 and parsed as Java's
+//     Long.parseLong does (a '+' sign, leading zeros and the decimal digits
+//     of other scripts are accepted; a fraction is not), "" and "null"
+//     reading as null;
+//   - a record's data: padded base64 with blanks allowed between groups of
+//     four, or an array of numbers from -128 to 255.
+//
+// Null and a missing field are the same. Bytes that are not UTF-8 are
+// replaced as Java's decoder replaces them, one U+FFFD for each malformed
+// sequence; a lone surrogate escape reads as U+FFFD, where Java keeps the
+// lone surrogate.
+//
+// Jackson's own limits on a line are not applied: it also skips a line
+// with a number of more than 1000 digits or a string of more than
+// 5,000,000 characters, limits that depend on the Jackson release the
+// daemon ships (20,000,000 characters from 2.15.1).
 //
 // line is one line as the daemon splits a child's output: see
 // SplitChildLine. A trailing "\r" is dropped.
@@ -66,81 +89,92 @@ func decodeChild(line []byte) (Message, error) {
 	if len(line) == 0 {
 		return nil, skipped(line, "an empty line")
 	}
+	text := javaText(line)
+	dec := json.NewDecoder(bytes.NewReader(text))
 	var raw json.RawMessage
-	if err := json.NewDecoder(bytes.NewReader(line)).Decode(&raw); err != nil {
+	if err := dec.Decode(&raw); err != nil {
 		return nil, skipped(line, "not JSON")
 	}
 	switch kindOf(raw) {
 	case '{':
 	case 'n':
+		// Jackson looks at the character after a literal only from '0'
+		// up, ']' and '}' aside, and rejects one that could continue a
+		// Java identifier: "nulll" is no null.
+		r, _ := utf8.DecodeRune(text[dec.InputOffset():])
+		if r >= '0' && r != ']' && r != '}' && javaIdentifierPart(r) {
+			return nil, skipped(line, "not JSON: null followed by "+strconv.QuoteRune(r))
+		}
 		return nil, &LineError{Line: quotePrefix(line), Reason: "the daemon reads no message and fails", Err: ErrNull}
 	default:
 		return nil, skipped(line, "not a JSON object")
 	}
-	keys, err := objectKeys(raw)
+	members, err := objectMembers(raw)
 	if err != nil {
 		return nil, skipped(line, "not JSON")
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return nil, skipped(line, "not JSON")
+	at := -1 // the member that is the action
+	for i, m := range members {
+		if m.key == "action" {
+			if at >= 0 {
+				return nil, skipped(line, `a second "action" key`)
+			}
+			at = i
+		}
 	}
-	switch n := count(keys, "action"); {
-	case n == 0:
+	if at < 0 {
 		return nil, skipped(line, "no action")
-	case n > 1:
-		return nil, skipped(line, `a second "action" key`)
 	}
 	var action string
-	if kindOf(fields["action"]) != '"' || json.Unmarshal(fields["action"], &action) != nil {
+	if kindOf(members[at].raw) != '"' || json.Unmarshal(members[at].raw, &action) != nil {
 		return nil, skipped(line, "the action is not a string")
 	}
-	known, ok := childFields[action]
+	fields, ok := childFields[action]
 	if !ok {
 		return nil, skipped(line, "unknown action "+strconv.Quote(action))
 	}
-	for _, k := range keys {
-		if k != "action" && !slices.Contains(known, k) {
-			return nil, skipped(line, "a "+action+" message has no field "+strconv.Quote(k))
+	values := make(map[string]any, len(members))
+	for i, m := range members {
+		if i == at {
+			continue
 		}
-	}
-	m, err := decodeFields(action, fields, true)
-	if err != nil {
-		return nil, skipped(line, action+": "+err.Error())
-	}
-	return m, nil
-}
-
-// objectKeys returns the keys of the JSON object raw, in order, with
-// repeats.
-func objectKeys(raw json.RawMessage) ([]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil { // the '{'
-		return nil, err
-	}
-	var keys []string
-	for dec.More() {
-		t, err := dec.Token()
+		kind, ok := fields[m.key]
+		if !ok {
+			return nil, skipped(line, "a "+action+" message has no field "+strconv.Quote(m.key))
+		}
+		v, err := kind.read(m.raw, i < at)
 		if err != nil {
-			return nil, err
+			return nil, skipped(line, action+": "+m.key+": "+err.Error())
 		}
-		keys = append(keys, t.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil, err
-		}
+		values[m.key] = v
 	}
-	return keys, nil
+	return childMessage(action, values), nil
 }
 
-func count(keys []string, k string) int {
-	n := 0
-	for _, x := range keys {
-		if x == k {
-			n++
-		}
+// childMessage builds the message of action from its fields' values, as
+// fieldKind.read returns them; a missing field is null.
+func childMessage(action string, values map[string]any) Message {
+	str := func(k string) Nullable[string] { s, _ := values[k].(Nullable[string]); return s }
+	long := func(k string) Nullable[int64] { n, _ := values[k].(Nullable[int64]); return n }
+	switch action {
+	case ActionStatus:
+		return Status{ResponseFor: str("responseFor").V}
+	case ActionCheckpoint:
+		return Checkpoint{SequenceNumber: str("sequenceNumber"), SubSequenceNumber: long("subSequenceNumber")}
+	case ActionInitialize:
+		return Initialize{ShardID: str("shardId").V, SequenceNumber: str("sequenceNumber"), SubSequenceNumber: long("subSequenceNumber")}
+	case ActionProcessRecords:
+		records, _ := values["records"].([]Record)
+		return ProcessRecords{Records: records, MillisBehindLatest: long("millisBehindLatest")}
+	case ActionShutdown:
+		return Shutdown{Reason: str("reason").V}
+	case ActionShutdownRequested:
+		return ShutdownRequested{}
+	case ActionLeaseLost:
+		return LeaseLost{}
+	default:
+		return ShardEnded{}
 	}
-	return n
 }
 
 func skipped(line []byte, why string) error {
