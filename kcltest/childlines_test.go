@@ -119,7 +119,7 @@ func TestSkippedCheckpointHangs(t *testing.T) {
 	d := startRaw(t, []string{
 		"{\"action\":\"status\",\"responseFor\":\"initialize\"}\n",
 		"{\"action\":\"checkpoint\",\"checkpoint\":\"123\"}\n",
-	}, kcltest.Timeout(300*time.Millisecond))
+	}, kcltest.Timeout(2*time.Second))
 	d.Initialize("shardId-000000000000", "TRIM_HORIZON")
 	_, err := d.Send(protocol.ProcessRecords{Records: kcltest.Records("a")})
 	var xe *kcltest.ExchangeError
