@@ -42,7 +42,9 @@ type Config struct {
 // 127 for a command not found and 126 otherwise, as a shell's.
 //
 // Run does not wait for the end of Stdin: once the child is gone, a
-// goroutine may still be reading it.
+// goroutine may still be reading it. It does wait for the end of the
+// child's stdout, which a process the child started and left holding it
+// delays, as it would delay the daemon reading the child directly.
 func Run(cfg Config) (int, error) {
 	if len(cfg.Command) == 0 {
 		return 2, errors.New("record: no command to run")
