@@ -35,7 +35,10 @@ import (
 // session section, "> " starts a line the daemon wrote to the child's stdin
 // and "< " a line the child wrote to its stdout; the rest of the line is the
 // line itself, byte for byte. Blank lines are ignored; anything else is an
-// error (put notes in the comment).
+// error (put notes in the comment). Check reads a child's line as the
+// daemon does, for which "\r" ends a line too (protocol.SplitChildLine), so
+// that a byte-for-byte recording of a child that ends its lines with
+// "\r\n" replays without differences.
 //
 // A daemon line whose action is "checkpoint" is a reply to the child's
 // checkpoint request; every other daemon line is an action. Replay sends the
@@ -432,13 +435,14 @@ func (d *Daemon) scriptedReply(req protocol.Checkpoint, line string) []byte {
 
 // Check compares the result of replaying s with what s records and returns
 // every difference, or nil if the child behaved as recorded:
-//   - the transcript, as a line diff;
+//   - the transcript, as a line diff, with the child's recorded lines read
+//     as the daemon reads them (see Session);
 //   - the exit status (the exit section, or 0);
 //   - a daemon objection (Result.Err), unless s expects a non-zero exit;
 //   - each substring of the stderr-contains section.
 func (s *Session) Check(r *Result) []string {
 	var problems []string
-	if d := DiffLines(s.Lines, r.Lines); d != "" {
+	if d := DiffLines(asRead(s.Lines), r.Lines); d != "" {
 		problems = append(problems, "transcript differs (- recorded, + actual):\n"+d)
 	}
 	if want := s.ExitCode(); r.ExitCode != want {
@@ -453,6 +457,23 @@ func (s *Session) Check(r *Result) []string {
 		}
 	}
 	return problems
+}
+
+// asRead returns ls with each child line as the daemon reads it, which is
+// how a Daemon's transcript holds them: without a trailing "\r", and split
+// at every other "\r". The lines Update writes are so already.
+func asRead(ls []Line) []Line {
+	out := make([]Line, 0, len(ls))
+	for _, l := range ls {
+		if !l.FromChild || !strings.Contains(l.Text, "\r") {
+			out = append(out, l)
+			continue
+		}
+		for _, part := range protocol.SplitChildLine([]byte(strings.TrimSuffix(l.Text, "\r"))) {
+			out = append(out, Line{FromChild: true, Text: string(part)})
+		}
+	}
+	return out
 }
 
 // Update records r in s: the transcript, and the exit status (the exit

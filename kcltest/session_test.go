@@ -334,3 +334,34 @@ func TestDiffLines(t *testing.T) {
 		t.Errorf("DiffLines =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestCheckReadsChildLinesAsTheDaemon replays a byte-for-byte recording of
+// a child that ends its lines with "\r\n" and once writes two lines split
+// by a lone "\r": the daemon reads "\r" as a line end, and so does Check.
+func TestCheckReadsChildLinesAsTheDaemon(t *testing.T) {
+	file := "# recorded\n-- session --\n" +
+		"> " + initLine + "\n< " + initStatus + "\r\n" +
+		"> " + leaseLost + "\n< stray\r" + llStatus + "\r\n"
+	s, err := kcltest.ParseSession([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Lines[3].Text, "stray\r"+llStatus+"\r"; got != want {
+		t.Fatalf("ParseSession kept %q, want %q, byte for byte", got, want)
+	}
+	if got := string(s.Format()); got != file {
+		t.Errorf("Format = %q, want the file back: %q", got, file)
+	}
+	d := startRaw(t, []string{initStatus + "\r\n", "stray\r" + llStatus + "\r\n"})
+	res, err := kcltest.Replay(d, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Check(res); p != nil {
+		t.Errorf("Check: %q", p)
+	}
+	want := []kcltest.Line{daemon(initLine), child(initStatus), daemon(leaseLost), child("stray"), child(llStatus)}
+	if d := kcltest.DiffLines(want, res.Lines); d != "" {
+		t.Errorf("the daemon read (- want, + got):\n%s", d)
+	}
+}

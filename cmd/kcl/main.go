@@ -7,6 +7,7 @@
 //	kcl local [flags] -p kcl.properties       run a processor on a stream without Java (not for production)
 //	kcl put [flags] [-p kcl.properties]       write records to a stream
 //	kcl play [flags] -- command [args...]     play a daemon session against a processor
+//	kcl record [-o FILE] -- command [args...] run a processor, recording its session for kcl play
 //	kcl bench [flags]                         measure an SDK processor against a reference child
 //
 // Run "kcl help" for the list of commands, and "kcl <command> -h" for one.
