@@ -9,23 +9,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kclgo/mld/internal/bench"
 )
 
 // TestBench builds bench-noop and bench-ceiling once and runs the bench
 // command against them and against broken children.
 func TestBench(t *testing.T) {
-	dir := t.TempDir()
-	if err := buildBenchChildren(dir); err != nil {
+	sdk, ceiling, err := bench.BuildChildren(t.TempDir())
+	if err != nil {
 		t.Fatalf("building the bench children: %v", err)
 	}
-	sdk, ceiling := filepath.Join(dir, "bench-noop"), filepath.Join(dir, "bench-ceiling")
 	t.Run("table", func(t *testing.T) { testBenchTable(t, sdk, ceiling) })
 	t.Run("json", func(t *testing.T) { testBenchJSON(t, sdk, ceiling) })
 	t.Run("broken", func(t *testing.T) { testBenchBrokenChild(t, ceiling) })
 	t.Run("hung", func(t *testing.T) { testBenchHungChild(t, ceiling) })
 }
 
-func bench(t *testing.T, args ...string) (int, string, string) {
+func runBenchCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := run(append([]string{"bench"}, args...), &out, &errOut)
@@ -35,7 +36,7 @@ func bench(t *testing.T, args ...string) (int, string, string) {
 // The figures are not checked against any speed: only that every scenario
 // ran and produced numbers that mean something.
 func testBenchTable(t *testing.T, sdk, ceiling string) {
-	code, out, errOut := bench(t, "-quick", "-reps", "1", "-sdk", sdk, "-ceiling", ceiling)
+	code, out, errOut := runBenchCmd(t, "-quick", "-reps", "1", "-sdk", sdk, "-ceiling", ceiling)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
 	}
@@ -52,14 +53,14 @@ func testBenchTable(t *testing.T, sdk, ceiling string) {
 }
 
 func testBenchJSON(t *testing.T, sdk, ceiling string) {
-	code, out, errOut := bench(t, "-quick", "-reps", "1", "-json", "-sdk", sdk, "-ceiling", ceiling)
+	code, out, errOut := runBenchCmd(t, "-quick", "-reps", "1", "-json", "-sdk", sdk, "-ceiling", ceiling)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
 	}
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		var s benchSummary
+		var s bench.Summary
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
 			t.Fatalf("line %q: %v", sc.Text(), err)
 		}
@@ -67,7 +68,7 @@ func testBenchJSON(t *testing.T, sdk, ceiling string) {
 			continue
 		}
 		seen[s.Scenario] = true
-		for _, r := range []benchRun{s.SDK, s.Ceiling} {
+		for _, r := range []bench.Run{s.SDK, s.Ceiling} {
 			figures := map[string]float64{"startup_ms": r.StartupMs, "wall_s": r.WallS, "child_cpu_s": r.CPUS, "child_rss_after_init_kb": r.IdleRSSKB, "child_peak_rss_kb": r.PeakRSSKB}
 			if s.Scenario != "S4" {
 				figures["payload_mb_per_s"] = r.PayloadMBps
@@ -120,7 +121,7 @@ func testBenchBrokenChild(t *testing.T, ceiling string) {
 		{"no SHARD_END", noShardEnd, "S3", []string{"S3: sdk child", "SHARD_END"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, errOut := bench(t, "-quick", "-reps", "1", "-scenarios", tc.scenario, "-timeout", "10s", "-sdk", tc.child, "-ceiling", ceiling)
+			code, out, errOut := runBenchCmd(t, "-quick", "-reps", "1", "-scenarios", tc.scenario, "-timeout", "10s", "-sdk", tc.child, "-ceiling", ceiling)
 			if code != 1 {
 				t.Fatalf("exit %d, want 1:\n%s%s", code, out, errOut)
 			}
@@ -134,7 +135,7 @@ func testBenchBrokenChild(t *testing.T, ceiling string) {
 }
 
 func testBenchHungChild(t *testing.T, ceiling string) {
-	code, _, errOut := bench(t, "-quick", "-reps", "1", "-scenarios", "S4", "-timeout", "200ms", "-sdk", "/bin/cat", "-ceiling", ceiling)
+	code, _, errOut := runBenchCmd(t, "-quick", "-reps", "1", "-scenarios", "S4", "-timeout", "200ms", "-sdk", "/bin/cat", "-ceiling", ceiling)
 	// cat echoes initialize back: the daemon skips that line and waits.
 	if code != 1 || !strings.Contains(errOut, "S4: sdk child") || !strings.Contains(errOut, "hung") {
 		t.Fatalf("exit %d:\n%s", code, errOut)
