@@ -4,9 +4,10 @@
 //
 // For each scenario (scenario.go) it generates the daemon's exact lines
 // before any timing (lines.go), then starts a fresh child per run and
-// drives it (driver.go): it writes each action, reads the child's lines and
-// answers its checkpoints as the daemon does. The two children run
-// interleaved, and the runs are reduced to medians and ratios (stats.go).
+// drives it (driver.go): it writes each action, reads the child's lines as
+// the daemon does, with protocol.DecodeChild, and answers checkpoints with
+// the daemon's rules, package lease. The two children run interleaved, and
+// the runs are reduced to medians and ratios (stats.go).
 package bench
 
 import (
@@ -68,13 +69,12 @@ func Compare(sc Scenario, cfg Config) (Summary, error) {
 }
 
 // measure runs one child through one scenario.
-func measure(sc Scenario, msgs *Lines, path string, timeout time.Duration) (r Run, err error) {
-	r = Run{Type: "run", Scenario: sc.Name, Records: msgs.records, PayloadB: msgs.payload, MaxLineB: msgs.maxLine}
-	rtt := make([]time.Duration, len(msgs.batches))
-	wantPR := []byte(`{"action":"status","responseFor":"processRecords"}`)
+func measure(sc Scenario, lines *Lines, path string, timeout time.Duration) (r Run, err error) {
+	r = Run{Type: "run", Scenario: sc.Name, Records: lines.records, PayloadB: lines.payload, MaxLineB: lines.maxLine}
+	rtt := make([]time.Duration, len(lines.batches))
 	runtime.GC()
 	start := time.Now()
-	c, err := startChild(path, msgs, timeout)
+	c, err := startChild(path, timeout)
 	if err != nil {
 		return r, err
 	}
@@ -86,7 +86,7 @@ func measure(sc Scenario, msgs *Lines, path string, timeout time.Duration) (r Ru
 			}
 		}
 	}()
-	if err := c.exchange(msgs.init, "initialize", ckNone, []byte(`{"action":"status","responseFor":"initialize"}`)); err != nil {
+	if err := c.exchange(lines.init); err != nil {
 		return r, err
 	}
 	r.StartupMs = float64(time.Since(start).Nanoseconds()) / 1e6
@@ -96,15 +96,15 @@ func measure(sc Scenario, msgs *Lines, path string, timeout time.Duration) (r Ru
 	// Nothing in the timed part needs the collector; keep it from running.
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	t0 := time.Now()
-	for i, line := range msgs.batches {
+	for i, s := range lines.batches {
 		ts := time.Now()
-		if err := c.exchange(line, "processRecords", ckRecords, wantPR); err != nil {
-			return r, fmt.Errorf("batch %d of %d: %w", i+1, len(msgs.batches), err)
+		if err := c.exchange(s); err != nil {
+			return r, fmt.Errorf("batch %d of %d: %w", i+1, len(lines.batches), err)
 		}
 		rtt[i] = time.Since(ts)
 	}
-	for _, s := range msgs.end {
-		if err := c.exchange(s.line, s.action, s.mode, s.status); err != nil {
+	for _, s := range lines.end {
+		if err := c.exchange(s); err != nil {
 			return r, err
 		}
 	}
@@ -115,9 +115,9 @@ func measure(sc Scenario, msgs *Lines, path string, timeout time.Duration) (r Ru
 		return r, err
 	}
 	r.CPUS = c.cpuSeconds()
-	if msgs.records > 0 {
-		r.PayloadMBps = float64(msgs.payload) / 1e6 / r.WallS
-		r.CPUPerRecUs = r.CPUS * 1e6 / float64(msgs.records)
+	if lines.records > 0 {
+		r.PayloadMBps = float64(lines.payload) / 1e6 / r.WallS
+		r.CPUPerRecUs = r.CPUS * 1e6 / float64(lines.records)
 	}
 	if len(rtt) > 0 {
 		slices.Sort(rtt)

@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/kclgo/mld/internal/lease"
+	"github.com/kclgo/mld/protocol"
 )
 
 // child is one running child, with plain blocking pipes: a read or a
@@ -24,11 +25,10 @@ type child struct {
 	cmd     *exec.Cmd
 	in      *os.File // our end of its stdin
 	out     *os.File // our end of its stdout
-	rd      *bufio.Reader
-	lineBuf []byte
+	rd      *protocol.Reader
+	pending [][]byte // lines of the last line read not yet handled (see protocol.SplitChildLine)
 	stderr  *tailBuffer
 	timeout time.Duration
-	lines   *Lines
 
 	// Lines longer than a pipe buffer go through writer, so that the
 	// child's stdout is read while the line is written, as the daemon does.
@@ -41,9 +41,9 @@ type child struct {
 	closed   bool // stdin closed and the writer stopped
 	reaped   bool
 
+	lease       lease.Lease
 	reply       []byte
 	checkpoints int
-	shardEnd    bool
 	skipped     int
 	firstSkip   string
 }
@@ -58,7 +58,7 @@ func blockingPipe() (r, w *os.File, err error) {
 
 // startChild starts the program at path with pipes for stdin and stdout;
 // timeout is the longest wait for any one status.
-func startChild(path string, lines *Lines, timeout time.Duration) (*child, error) {
+func startChild(path string, timeout time.Duration) (*child, error) {
 	inR, inW, err := blockingPipe()
 	if err != nil {
 		return nil, err
@@ -70,8 +70,8 @@ func startChild(path string, lines *Lines, timeout time.Duration) (*child, error
 		return nil, err
 	}
 	c := &child{
-		in: inW, out: outR, timeout: timeout, lines: lines,
-		rd:     bufio.NewReaderSize(outR, 64<<10),
+		in: inW, out: outR, timeout: timeout,
+		rd:     protocol.NewReader(outR),
 		stderr: &tailBuffer{max: 4 << 10},
 		wq:     make(chan []byte), wdone: make(chan error, 1),
 		reply: make([]byte, 0, 256),
@@ -144,48 +144,45 @@ func (c *child) send(line []byte) error {
 	return nil
 }
 
-// readLine returns the child's next stdout line without "\n" or "\r\n",
+// nextLine returns the child's next line as the daemon splits its output,
 // valid until the next call.
-func (c *child) readLine() ([]byte, error) {
-	line, err := c.rd.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		c.lineBuf = append(c.lineBuf[:0], line...)
-		for err == bufio.ErrBufferFull {
-			line, err = c.rd.ReadSlice('\n')
-			c.lineBuf = append(c.lineBuf, line...)
+func (c *child) nextLine() ([]byte, error) {
+	for len(c.pending) == 0 {
+		line, err := c.rd.ReadLine()
+		if err != nil {
+			return nil, err
 		}
-		line = c.lineBuf
+		if bytes.IndexByte(line, '\r') < 0 {
+			return line, nil // what SplitChildLine would return, without its allocation
+		}
+		c.pending = protocol.SplitChildLine(line)
 	}
-	if err != nil {
-		return nil, err
-	}
-	line = line[:len(line)-1]
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, nil
+	l := c.pending[0]
+	c.pending = c.pending[1:]
+	return l, nil
 }
 
-// exchange runs roundTrip under the watchdog, which kills a child that
-// sends no status within the timeout.
-func (c *child) exchange(line []byte, action string, mode ckMode, want []byte) error {
+// exchange runs roundTrip for s under the watchdog, which kills a child
+// that sends no status within the timeout.
+func (c *child) exchange(s step) error {
 	c.watchdog.Reset(c.timeout)
-	err := c.roundTrip(line, action, mode, want)
+	err := c.roundTrip(s)
 	if !c.watchdog.Stop() && c.killed.Load() {
-		return fmt.Errorf("no status for %s within %v: the child hung and was killed%s", action, c.timeout, c.skippedNote())
+		return fmt.Errorf("no status for %s within %v: the child hung and was killed%s", s.msg.Action(), c.timeout, c.skippedNote())
 	}
 	return err
 }
 
-// roundTrip sends one action and reads until its status, answering
-// checkpoints on the way. want is the exact status line expected; a line
-// equal to it needs no parsing.
-func (c *child) roundTrip(line []byte, action string, mode ckMode, want []byte) error {
-	if err := c.send(line); err != nil {
+// roundTrip writes s's line and reads the child's lines until its status,
+// answering checkpoints on the way with the daemon's rules.
+func (c *child) roundTrip(s step) error {
+	action := s.msg.Action()
+	c.lease.Begin(s.msg)
+	if err := c.send(s.line); err != nil {
 		return fmt.Errorf("writing %s: %v (the child closed stdin or exited)", action, err)
 	}
 	for {
-		l, err := c.readLine()
+		l, err := c.nextLine()
 		if err != nil {
 			c.joinWrite()
 			if errors.Is(err, io.EOF) {
@@ -193,41 +190,37 @@ func (c *child) roundTrip(line []byte, action string, mode ckMode, want []byte) 
 			}
 			return fmt.Errorf("reading the status of %s: %v", action, err)
 		}
-		if bytes.Equal(l, want) && (mode != ckShardEnd || c.shardEnd) {
-			if err := c.joinWrite(); err != nil {
-				return fmt.Errorf("writing %s: %v (the child closed stdin or exited)", action, err)
-			}
-			return nil
-		}
-		if len(l) == 0 {
-			continue // the daemon skips empty lines
-		}
-		m, ok := parseChildLine(l)
-		if !ok {
-			c.skipped++
-			if c.firstSkip == "" {
-				c.firstSkip = shorten(string(l), 120)
+		m, err := protocol.DecodeChild(l)
+		switch {
+		case errors.Is(err, protocol.ErrNull):
+			c.joinWrite()
+			return fmt.Errorf("the child wrote the JSON literal null while the daemon waited for the status of %s: the daemon fails on it and exits", action)
+		case errors.Is(err, protocol.ErrSkipped):
+			if len(l) > 0 { // the daemon skips an empty line without a word
+				c.skipped++
+				if c.firstSkip == "" {
+					c.firstSkip = shorten(string(l), 120)
+				}
 			}
 			continue
+		case err != nil: // DecodeChild returns no other error
+			c.joinWrite()
+			return fmt.Errorf("reading a line of the child during %s: %v", action, err)
 		}
-		switch m.Action {
-		case "status":
+		switch m := m.(type) {
+		case protocol.Status:
 			if err := c.joinWrite(); err != nil {
 				return fmt.Errorf("writing %s: %v (the child closed stdin or exited)", action, err)
 			}
-			if m.ResponseFor == nil || *m.ResponseFor != action {
-				got := "null"
-				if m.ResponseFor != nil {
-					got = strconv.Quote(*m.ResponseFor)
-				}
-				return fmt.Errorf("wrong status: responseFor %s while the daemon waited for %q (the daemon fails the shard)", got, action)
+			if m.ResponseFor != action {
+				return fmt.Errorf("wrong status: responseFor %q while the daemon waited for %q (the daemon fails the shard)", m.ResponseFor, action)
 			}
-			if mode == ckShardEnd && !c.shardEnd {
+			if c.lease.ShardEnding() && c.lease.Checkpoint() != lease.ShardEnd {
 				return fmt.Errorf("status for %s without a checkpoint at SHARD_END (the KCL throws \"Application didn't checkpoint at end of shard\")", action)
 			}
 			return nil
-		case "checkpoint":
-			if err := c.answerCheckpoint(m, mode); err != nil {
+		case protocol.Checkpoint:
+			if err := c.answer(m); err != nil {
 				return fmt.Errorf("answering a checkpoint during %s: %v", action, err)
 			}
 		}
@@ -242,75 +235,11 @@ func (c *child) skippedNote() string {
 	return fmt.Sprintf(" (it wrote %d line(s) the daemon skips, the first: %s)", c.skipped, c.firstSkip)
 }
 
-// childLine is a line from the child, as the daemon binds it: unknown
-// properties make it skipped.
-type childLine struct {
-	Action            string          `json:"action"`
-	ResponseFor       *string         `json:"responseFor"`
-	SequenceNumber    json.RawMessage `json:"sequenceNumber"`
-	SubSequenceNumber json.RawMessage `json:"subSequenceNumber"`
-	Error             json.RawMessage `json:"error"`
-}
-
-func parseChildLine(l []byte) (childLine, bool) {
-	var m childLine
-	d := json.NewDecoder(bytes.NewReader(l))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&m); err != nil {
-		return m, false
-	}
-	switch m.Action {
-	case "status":
-		return m, m.SequenceNumber == nil && m.SubSequenceNumber == nil && m.Error == nil
-	case "checkpoint":
-		return m, m.ResponseFor == nil
-	case "initialize", "processRecords", "shutdown", "shutdownRequested", "leaseLost", "shardEnded":
-		return m, true
-	}
-	return m, false
-}
-
-// answerCheckpoint replies as the daemon does: the request echoed, and the
-// checkpointer's exception name or null.
-func (c *child) answerCheckpoint(m childLine, mode ckMode) error {
+// answer replies to a checkpoint request as the daemon does: the request
+// echoed, with the exception the lease's rules give, or null.
+func (c *child) answer(req protocol.Checkpoint) error {
 	c.checkpoints++
-	seq := m.SequenceNumber
-	var seqText string
-	switch {
-	case len(seq) == 0 || string(seq) == "null":
-		seq = json.RawMessage("null")
-	case seq[0] == '"':
-		if err := json.Unmarshal(seq, &seqText); err != nil {
-			return err
-		}
-	default: // a number becomes a string
-		seqText = string(seq)
-		seq = json.RawMessage(strconv.Quote(seqText))
-	}
-	sub := m.SubSequenceNumber
-	if len(sub) == 0 {
-		sub = json.RawMessage("null")
-	} else if sub[0] == '"' {
-		sub = sub[1 : len(sub)-1]
-	}
-	errName := "null"
-	switch {
-	case mode == ckNone:
-		errName = `"InvalidStateException"`
-	case string(seq) == "null":
-		if mode == ckShardEnd {
-			c.shardEnd = true
-		}
-	case len(seqText) != len(c.lines.lastSeq) || seqText > string(c.lines.lastSeq) || strings.Trim(seqText, "0123456789") != "":
-		errName = `"IllegalArgumentException"`
-	}
-	c.reply = append(c.reply[:0], `{"action":"checkpoint","sequenceNumber":`...)
-	c.reply = append(c.reply, seq...)
-	c.reply = append(c.reply, `,"subSequenceNumber":`...)
-	c.reply = append(c.reply, sub...)
-	c.reply = append(c.reply, `,"error":`...)
-	c.reply = append(c.reply, errName...)
-	c.reply = append(c.reply, "}\n"...)
+	c.reply = appendReply(c.reply[:0], &c.lease, req)
 	if err := c.joinWrite(); err != nil {
 		return err
 	}
@@ -318,11 +247,20 @@ func (c *child) answerCheckpoint(m childLine, mode ckMode) error {
 	return err
 }
 
+// appendReply performs req on l and appends the daemon's reply line.
+func appendReply(dst []byte, l *lease.Lease, req protocol.Checkpoint) []byte {
+	reply := protocol.CheckpointReply{SequenceNumber: req.SequenceNumber, SubSequenceNumber: req.SubSequenceNumber}
+	if exc, _ := l.Apply(req); exc != "" {
+		reply.Error = protocol.Some(exc)
+	}
+	return append(protocol.Append(dst, reply), '\n')
+}
+
 // finish closes stdin, drains stdout and reaps the child, which must exit 0
 // within a few seconds, as the daemon expects.
 func (c *child) finish() error {
 	c.closeInput()
-	io.Copy(io.Discard, c.rd)
+	io.Copy(io.Discard, c.out)
 	c.out.Close()
 	c.reaped = true
 	done := make(chan error, 1)
@@ -340,6 +278,33 @@ func (c *child) finish() error {
 		<-done
 		return errors.New("the child did not exit within 10s of stdin closing")
 	}
+}
+
+// cpuSeconds returns the user and system CPU time of a child that has
+// exited.
+func (c *child) cpuSeconds() float64 {
+	if ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
+	}
+	return 0
+}
+
+func tvSeconds(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
+
+// procStatusKB reads a "kB" field of /proc/<pid>/status, or 0 where there is
+// no such file.
+func procStatusKB(pid int, field string) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, field); ok {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return v
+		}
+	}
+	return 0
 }
 
 // tailBuffer keeps the last max bytes written to it.
@@ -370,31 +335,4 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
-}
-
-// cpuSeconds returns the user and system CPU time of a child that has
-// exited.
-func (c *child) cpuSeconds() float64 {
-	if ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
-	}
-	return 0
-}
-
-func tvSeconds(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
-
-// procStatusKB reads a "kB" field of /proc/<pid>/status, or 0 where there is
-// no such file.
-func procStatusKB(pid int, field string) float64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, field); ok {
-			v, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			return v
-		}
-	}
-	return 0
 }

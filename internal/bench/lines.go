@@ -4,34 +4,32 @@ import (
 	"encoding/base64"
 	"math/rand/v2"
 	"strconv"
+
+	"github.com/kclgo/mld/protocol"
 )
 
 // Lines are a scenario's daemon lines, made before any timing.
 type Lines struct {
-	init    []byte
-	batches [][]byte
-	lastSeq []byte // sequence number of the last record
-	records int
-	payload int64
-	maxLine int
+	init    step
+	batches []step
 	end     []step
+	records int
+	payload int64 // bytes of record data, before base64
+	maxLine int
 }
 
+// step is one line the daemon writes, and the message it is, for the
+// lease. The message of a processRecords line holds only the batch's last
+// record, without data: that is all lease.Begin reads of a batch (the
+// largest checkpoint it permits), and a copy of every record would double
+// the harness's memory in S1.
 type step struct {
-	line   []byte
-	action string
-	mode   ckMode
-	status []byte // the status line that answers it
+	line []byte // with its "\n"
+	msg  protocol.Message
 }
 
-// ckMode is how the daemon answers a checkpoint during an action.
-type ckMode int
-
-const (
-	ckNone     ckMode = iota // initialize, leaseLost: no checkpointer
-	ckRecords                // processRecords, shutdownRequested
-	ckShardEnd               // shardEnded: a checkpoint at the latest position is SHARD_END
-)
+// shardID is the shard every scenario reads.
+const shardID = "shardId-000000000000"
 
 // seqPrefix and a 20-digit counter make 56-digit, increasing sequence
 // numbers like Kinesis's.
@@ -48,6 +46,10 @@ func appendSeq(dst []byte, n int) []byte {
 	return append(dst, digits[:]...)
 }
 
+// arrival is the approximateArrivalTimestamp of the first record, in epoch
+// milliseconds; each later record arrives 1 ms after the one before.
+const arrival = 1700000000000
+
 // Generate writes sc's lines exactly as the daemon writes them
 // (protocol-spec §2.2), with random, incompressible payloads from seed, so
 // that base64 cannot be cheap.
@@ -56,12 +58,14 @@ func Generate(sc Scenario, seed uint64) *Lines {
 		4: byte(seed >> 32), 5: byte(seed >> 40), 6: byte(seed >> 48), 7: byte(seed >> 56)}))
 	src := rand.NewChaCha8([32]byte{31: 1, 0: byte(seed), 1: byte(seed >> 8)})
 	m := &Lines{
-		init: []byte(`{"action":"initialize","shardId":"shardId-000000000000","sequenceNumber":"TRIM_HORIZON","subSequenceNumber":0}` + "\n"),
+		init: step{
+			line: []byte(`{"action":"initialize","shardId":"` + shardID + `","sequenceNumber":"TRIM_HORIZON","subSequenceNumber":0}` + "\n"),
+			msg:  protocol.Initialize{ShardID: shardID, SequenceNumber: protocol.Some("TRIM_HORIZON"), SubSequenceNumber: protocol.Some[int64](0)},
+		},
 	}
 	raw := make([]byte, sc.Payload)
 	b64 := base64.StdEncoding.EncodedLen(sc.Payload)
 	n := 0
-	const arrival = 1700000000000
 	for b := 0; b < sc.Batches; b++ {
 		line := make([]byte, 0, 64+sc.Records*(b64+190))
 		line = append(line, `{"action":"processRecords","records":[`...)
@@ -81,28 +85,30 @@ func Generate(sc Scenario, seed uint64) *Lines {
 			line = append(line, `,"subSequenceNumber":0,"action":"record"}`...)
 			n++
 		}
+		behind := int64(1000 * (sc.Batches - b))
 		line = append(line, `],"millisBehindLatest":`...)
-		line = strconv.AppendInt(line, int64(1000*(sc.Batches-b)), 10)
+		line = strconv.AppendInt(line, behind, 10)
 		line = append(line, "}\n"...)
-		m.batches = append(m.batches, line)
+		var last []protocol.Record
+		if sc.Records > 0 {
+			last = []protocol.Record{{
+				SequenceNumber:              string(appendSeq(nil, n-1)),
+				ApproximateArrivalTimestamp: protocol.Some(arrival + int64(n-1)), SubSequenceNumber: protocol.Some[int64](0),
+			}}
+		}
+		m.batches = append(m.batches, step{line, protocol.ProcessRecords{Records: last, MillisBehindLatest: protocol.Some(behind)}})
 		m.maxLine = max(m.maxLine, len(line))
 	}
 	m.records = n
 	m.payload = int64(n) * int64(sc.Payload)
-	if n > 0 {
-		m.lastSeq = appendSeq(nil, n-1)
-	}
 	if sc.Batches == 0 {
 		// Startup only: end the way a worker's graceful shutdown does.
 		m.end = []step{
-			{[]byte(`{"action":"shutdownRequested"}` + "\n"), "shutdownRequested", ckRecords, nil},
-			{[]byte(`{"action":"leaseLost"}` + "\n"), "leaseLost", ckNone, nil},
+			{[]byte(`{"action":"shutdownRequested"}` + "\n"), protocol.ShutdownRequested{}},
+			{[]byte(`{"action":"leaseLost"}` + "\n"), protocol.LeaseLost{}},
 		}
 	} else {
-		m.end = []step{{[]byte(`{"action":"shardEnded"}` + "\n"), "shardEnded", ckShardEnd, nil}}
-	}
-	for i := range m.end {
-		m.end[i].status = []byte(`{"action":"status","responseFor":"` + m.end[i].action + `"}`)
+		m.end = []step{{[]byte(`{"action":"shardEnded"}` + "\n"), protocol.ShardEnded{}}}
 	}
 	return m
 }
