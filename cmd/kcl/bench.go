@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,6 +34,11 @@ to the last status. CPU is the child's user+sys time for the whole run; peak
 RSS is VmHWM just before stdin is closed. A child that breaks the protocol
 (a wrong status, an exit, a hang past -timeout, no SHARD_END checkpoint)
 fails the command, naming the scenario.
+
+RSS comes from /proc and is measured on Linux only: elsewhere the table
+shows "n/a" and the JSON 0, without RSS ratios. A hung child is killed with
+its process group on Unix; on Windows it is killed alone, and processes it
+started live on.
 
 Without -sdk and -ceiling, it builds internal/cmd/bench-noop and
 internal/cmd/bench-ceiling with "go build"; that works inside the module.
@@ -94,6 +100,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			*ceiling = builtCeiling
 		}
 	}
+	if !bench.RSSMeasured {
+		fmt.Fprintf(stderr, "kcl bench: RSS is not measured on %s (it is read from /proc, which only Linux has): the table shows n/a, -json 0\n", runtime.GOOS)
+	}
 	enc := json.NewEncoder(stdout)
 	cfg := bench.Config{SDK: *sdk, Ceiling: *ceiling, Reps: *reps, Timeout: *timeout, Seed: *seed}
 	if *asJSON {
@@ -112,21 +121,32 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if !*asJSON {
-		printBenchTable(stdout, sums, *sdk, *ceiling)
+		printBenchTable(stdout, sums, *sdk, *ceiling, bench.RSSMeasured)
 	}
 	return 0
 }
 
-func printBenchTable(w io.Writer, sums []bench.Summary, sdk, ceiling string) {
+// printBenchTable prints the summaries as a table; rssMeasured is false
+// where the RSS figures are zeros for want of a way to read them.
+func printBenchTable(w io.Writer, sums []bench.Summary, sdk, ceiling string, rssMeasured bool) {
 	fmt.Fprintf(w, "kcl bench: medians; sdk = %s, ceiling = %s\n\n", sdk, ceiling)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tmetric\tsdk\tceiling\tsdk vs ceiling\ttarget\t")
 	mib := func(kb float64) string { return fmt.Sprintf("%.1f MiB", kb/1024) }
+	notMeasured := "n/a on " + runtime.GOOS
 	times := func(x float64) string { return fmt.Sprintf("%.2fx", x) }
 	for _, s := range sums {
 		a, b := s.SDK, s.Ceiling
 		row := func(metric, va, vb, rel, target string) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Scenario, metric, va, vb, rel, target)
+		}
+		// Unmeasured RSS reads 0, which would meet every target: say so
+		// instead.
+		rssRow := func(metric, va, vb, rel, target string) {
+			if !rssMeasured {
+				va, vb, rel, target = notMeasured, notMeasured, "", ""
+			}
+			row(metric, va, vb, rel, target)
 		}
 		mark := func(ok bool, target string) string {
 			if ok {
@@ -143,16 +163,16 @@ func printBenchTable(w io.Writer, sums []bench.Summary, sdk, ceiling string) {
 			row("payload", fmt.Sprintf("%.0f MB/s", a.PayloadMBps), fmt.Sprintf("%.0f MB/s", b.PayloadMBps), fmt.Sprintf("%.0f%%", 100*tp), mark(tp >= 0.9, ">= 90%"))
 			cr := s.Ratios["cpu_per_record"]
 			row("CPU per record", fmt.Sprintf("%.2f us", a.CPUPerRecUs), fmt.Sprintf("%.2f us", b.CPUPerRecUs), times(cr), mark(cr <= 1.2, "<= 1.2x"))
-			row("peak RSS", mib(a.PeakRSSKB), mib(b.PeakRSSKB), times(s.Ratios["peak_rss"]), "")
+			rssRow("peak RSS", mib(a.PeakRSSKB), mib(b.PeakRSSKB), times(s.Ratios["peak_rss"]), "")
 		case "S2":
 			row("workload", shape, fmt.Sprintf("%.1f MB lines", float64(a.MaxLineB)/1e6), "", "")
 			wr := s.Ratios["wall"]
 			row("wall", fmt.Sprintf("%.3f s", a.WallS), fmt.Sprintf("%.3f s", b.WallS), times(wr), mark(wr <= 1.2, "<= 1.2x"))
 			row("payload", fmt.Sprintf("%.0f MB/s", a.PayloadMBps), fmt.Sprintf("%.0f MB/s", b.PayloadMBps), fmt.Sprintf("%.0f%%", 100*s.Ratios["throughput"]), "")
 			row("CPU per record", fmt.Sprintf("%.0f us", a.CPUPerRecUs), fmt.Sprintf("%.0f us", b.CPUPerRecUs), times(s.Ratios["cpu_per_record"]), "")
-			row("peak RSS", mib(a.PeakRSSKB), mib(b.PeakRSSKB), times(s.Ratios["peak_rss"]), "")
+			rssRow("peak RSS", mib(a.PeakRSSKB), mib(b.PeakRSSKB), times(s.Ratios["peak_rss"]), "")
 			pl := s.Ratios["sdk_rss_per_line"]
-			row("peak RSS / line", times(pl), times(s.Ratios["ceiling_rss_per_line"]), "", mark(pl <= 2, "sdk <= 2x"))
+			rssRow("peak RSS / line", times(pl), times(s.Ratios["ceiling_rss_per_line"]), "", mark(pl <= 2, "sdk <= 2x"))
 		case "S3":
 			row("workload", shape, "", "", "")
 			d := s.Ratios["rtt_p50_diff_us"]
@@ -161,7 +181,7 @@ func printBenchTable(w io.Writer, sums []bench.Summary, sdk, ceiling string) {
 			row("CPU per record", fmt.Sprintf("%.2f us", a.CPUPerRecUs), fmt.Sprintf("%.2f us", b.CPUPerRecUs), times(s.Ratios["cpu_per_record"]), "")
 		case "S4":
 			row("startup", fmt.Sprintf("%.2f ms", a.StartupMs), fmt.Sprintf("%.2f ms", b.StartupMs), fmt.Sprintf("%+.2f ms", s.Ratios["startup_diff_ms"]), mark(a.StartupMs < 3, "sdk < 3 ms"))
-			row("idle RSS", mib(a.IdleRSSKB), mib(b.IdleRSSKB), times(s.Ratios["idle_rss"]), mark(a.IdleRSSKB < 4096, "sdk < 4 MiB"))
+			rssRow("idle RSS", mib(a.IdleRSSKB), mib(b.IdleRSSKB), times(s.Ratios["idle_rss"]), mark(a.IdleRSSKB < 4096, "sdk < 4 MiB"))
 		}
 	}
 	tw.Flush()

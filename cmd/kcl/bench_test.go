@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -67,7 +68,11 @@ func testBenchJSON(t *testing.T, sdk, ceiling string) {
 		}
 		seen[s.Scenario] = true
 		for _, r := range []bench.Run{s.SDK, s.Ceiling} {
-			figures := map[string]float64{"startup_ms": r.StartupMs, "wall_s": r.WallS, "child_cpu_s": r.CPUS, "child_rss_after_init_kb": r.IdleRSSKB, "child_peak_rss_kb": r.PeakRSSKB}
+			figures := map[string]float64{"startup_ms": r.StartupMs, "wall_s": r.WallS, "child_cpu_s": r.CPUS}
+			if bench.RSSMeasured {
+				figures["child_rss_after_init_kb"] = r.IdleRSSKB
+				figures["child_peak_rss_kb"] = r.PeakRSSKB
+			}
 			if s.Scenario != "S4" {
 				figures["payload_mb_per_s"] = r.PayloadMBps
 				figures["child_cpu_us_per_record"] = r.CPUPerRecUs
@@ -110,5 +115,29 @@ func TestBenchUsage(t *testing.T) {
 		if code != 2 || !strings.HasPrefix(errOut, "kcl bench: ") {
 			t.Errorf("kcl bench %q: exit %d, want 2 and a message:\n%s", args, code, errOut)
 		}
+	}
+}
+
+// Where RSS is not measured, its zeros must not pass their targets.
+func TestBenchTableWithoutRSS(t *testing.T) {
+	var sums []bench.Summary
+	for _, name := range []string{"S1", "S2", "S3", "S4"} {
+		run := bench.Run{Scenario: name, Records: 10, WallS: 1, StartupMs: 1, RTTp50Us: 1}
+		sums = append(sums, bench.Summary{Scenario: name, SDK: run, Ceiling: run, Ratios: map[string]float64{"wall": 1}})
+	}
+	var out bytes.Buffer
+	printBenchTable(&out, sums, "sdk", "ceiling", false)
+	rows := 0
+	for _, l := range strings.Split(out.String(), "\n") {
+		if !strings.Contains(l, "RSS") {
+			continue
+		}
+		rows++
+		if !strings.Contains(l, "n/a on "+runtime.GOOS) || strings.Contains(l, " ok") || strings.Contains(l, "MISSED") || strings.Contains(l, "MiB") {
+			t.Errorf("row %q: want n/a and no figure or target", l)
+		}
+	}
+	if rows != 4 {
+		t.Errorf("%d RSS rows, want 4:\n%s", rows, out.String())
 	}
 }

@@ -8,6 +8,10 @@
 // the daemon does, with protocol.DecodeChild, and answers checkpoints with
 // the daemon's rules, package lease. The two children run interleaved, and
 // the runs are reduced to medians and ratios (stats.go).
+//
+// What each system can measure: CPU time everywhere, from the exited
+// child's process state; RSS on Linux only (RSSMeasured). A hung child is
+// killed with its process group on Unix, and alone elsewhere.
 package bench
 
 import (
@@ -91,7 +95,7 @@ func measure(sc Scenario, lines *Lines, path string, timeout time.Duration) (r R
 	}
 	r.StartupMs = float64(time.Since(start).Nanoseconds()) / 1e6
 	pid := c.cmd.Process.Pid
-	r.IdleRSSKB = procStatusKB(pid, "VmRSS:")
+	r.IdleRSSKB = rssKB(pid)
 
 	// Nothing in the timed part needs the collector; keep it from running.
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
@@ -109,12 +113,12 @@ func measure(sc Scenario, lines *Lines, path string, timeout time.Duration) (r R
 		}
 	}
 	r.WallS = time.Since(t0).Seconds()
-	r.PeakRSSKB = procStatusKB(pid, "VmHWM:")
+	r.PeakRSSKB = peakRSSKB(pid)
 	r.Checkpoints, r.Skipped = c.checkpoints, c.skipped
 	if err := c.finish(); err != nil {
 		return r, err
 	}
-	r.CPUS = c.cpuSeconds()
+	r.CPUS = c.cpu().Seconds()
 	if lines.records > 0 {
 		r.PayloadMBps = float64(lines.payload) / 1e6 / r.WallS
 		r.CPUPerRecUs = r.CPUS * 1e6 / float64(lines.records)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 )
 
 // BuildChildren builds internal/cmd/bench-noop (the SDK child) and
@@ -16,5 +17,9 @@ func BuildChildren(dir string) (sdk, ceiling string, err error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", "", fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
 	}
-	return filepath.Join(dir, "bench-noop"), filepath.Join(dir, "bench-ceiling"), nil
+	exe := ""
+	if runtime.GOOS == "windows" {
+		exe = ".exe"
+	}
+	return filepath.Join(dir, "bench-noop"+exe), filepath.Join(dir, "bench-ceiling"+exe), nil
 }

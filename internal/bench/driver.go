@@ -7,20 +7,18 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/kclgo/mld/internal/lease"
 	"github.com/kclgo/mld/protocol"
 )
 
-// child is one running child, with plain blocking pipes: a read or a
-// write is a direct system call, not a trip through Go's netpoller, so the
-// driver adds as little as it can to a round trip.
+// child is one running child, with plain blocking pipes where the system
+// has them (see blockingPipe): a read or a write is then a direct system
+// call, not a trip through Go's netpoller, so the driver adds as little as
+// it can to a round trip.
 type child struct {
 	cmd     *exec.Cmd
 	in      *os.File // our end of its stdin
@@ -48,14 +46,6 @@ type child struct {
 	firstSkip   string
 }
 
-func blockingPipe() (r, w *os.File, err error) {
-	var p [2]int
-	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		return nil, nil, err
-	}
-	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
-}
-
 // startChild starts the program at path with pipes for stdin and stdout;
 // timeout is the longest wait for any one status.
 func startChild(path string, timeout time.Duration) (*child, error) {
@@ -78,8 +68,7 @@ func startChild(path string, timeout time.Duration) (*child, error) {
 	}
 	c.cmd = exec.Command(path)
 	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = inR, outW, c.stderr
-	// Its own process group, so that a hung wrapper script dies whole.
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	isolate(c.cmd)
 	err = c.cmd.Start()
 	inR.Close()
 	outW.Close()
@@ -90,7 +79,7 @@ func startChild(path string, timeout time.Duration) (*child, error) {
 	}
 	c.watchdog = time.AfterFunc(time.Hour, func() {
 		c.killed.Store(true)
-		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		killTree(c.cmd)
 	})
 	c.watchdog.Stop()
 	go func() {
@@ -105,7 +94,7 @@ func startChild(path string, timeout time.Duration) (*child, error) {
 // kill ends a child that failed, and reaps it.
 func (c *child) kill() {
 	c.watchdog.Stop()
-	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	killTree(c.cmd)
 	c.closeInput()
 	c.out.Close()
 	if !c.reaped {
@@ -168,7 +157,7 @@ func (c *child) exchange(s step) error {
 	c.watchdog.Reset(c.timeout)
 	err := c.roundTrip(s)
 	if !c.watchdog.Stop() && c.killed.Load() {
-		return fmt.Errorf("no status for %s within %v: the child hung and was killed%s", s.msg.Action(), c.timeout, c.skippedNote())
+		return fmt.Errorf("no status for %s within %v: the child hung and was killed%s%s", s.msg.Action(), c.timeout, killNote, c.skippedNote())
 	}
 	return err
 }
@@ -274,37 +263,17 @@ func (c *child) finish() error {
 		}
 		return nil
 	case <-t.C:
-		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		killTree(c.cmd)
 		<-done
 		return errors.New("the child did not exit within 10s of stdin closing")
 	}
 }
 
-// cpuSeconds returns the user and system CPU time of a child that has
-// exited.
-func (c *child) cpuSeconds() float64 {
-	if ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
-	}
-	return 0
-}
-
-func tvSeconds(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
-
-// procStatusKB reads a "kB" field of /proc/<pid>/status, or 0 where there is
-// no such file.
-func procStatusKB(pid int, field string) float64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, field); ok {
-			v, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			return v
-		}
-	}
-	return 0
+// cpu returns the CPU time, user and system, of a child that has exited.
+// os.ProcessState has it on every system: from wait4's rusage on Unix,
+// from GetProcessTimes on Windows.
+func (c *child) cpu() time.Duration {
+	return c.cmd.ProcessState.UserTime() + c.cmd.ProcessState.SystemTime()
 }
 
 // tailBuffer keeps the last max bytes written to it.

@@ -21,8 +21,8 @@ type Run struct {
 	PayloadMBps float64 `json:"payload_mb_per_s"`
 	CPUS        float64 `json:"child_cpu_s"`
 	CPUPerRecUs float64 `json:"child_cpu_us_per_record"`
-	PeakRSSKB   float64 `json:"child_peak_rss_kb"`
-	IdleRSSKB   float64 `json:"child_rss_after_init_kb"`
+	PeakRSSKB   float64 `json:"child_peak_rss_kb"`       // 0 where !RSSMeasured
+	IdleRSSKB   float64 `json:"child_rss_after_init_kb"` // 0 where !RSSMeasured
 	RTTp50Us    float64 `json:"rtt_p50_us"`
 	RTTp99Us    float64 `json:"rtt_p99_us"`
 	Checkpoints int     `json:"checkpoints"`
@@ -38,7 +38,8 @@ type Summary struct {
 	Ceiling  Run    `json:"ceiling"`
 	// Ratios are sdk over ceiling ("wall", "throughput", ...), or the
 	// difference where the name ends in "_diff_us" or "_diff_ms". A ratio
-	// that was not measured (throughput in S4) is missing.
+	// that was not measured (throughput in S4, RSS where !RSSMeasured) is
+	// missing.
 	Ratios map[string]float64 `json:"ratios"`
 }
 
