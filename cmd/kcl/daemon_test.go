@@ -365,6 +365,20 @@ func TestDaemonNoJava(t *testing.T) {
 	}
 }
 
+// Where java cannot be given a process group and signals, kcl daemon
+// refuses before it fetches anything, unless asked only to print the
+// command.
+func TestDaemonWithoutUnix(t *testing.T) {
+	if launch.RunSupported() == nil {
+		t.Skip("kcl daemon starts java here")
+	}
+	e := newDaemonEnv(t, "3.1.3", newFakeJava(t, "17", 0, "", ""))
+	code, _, stderr := kclRun(append([]string{"daemon", e.props}, e.flags()...)...)
+	if code != 1 || !strings.Contains(stderr, "--print-command") {
+		t.Errorf("exit %d, want 1 and a pointer to --print-command:\n%s", code, stderr)
+	}
+}
+
 func TestDaemonUsage(t *testing.T) {
 	e := newDaemonEnv(t, "1.9.3", newFakeJava(t, "17", 0, "", "").release())
 	for _, tc := range []struct {

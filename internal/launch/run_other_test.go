@@ -15,4 +15,7 @@ func TestRunNeedsUnix(t *testing.T) {
 	if err == nil || code != 0 || !strings.Contains(err.Error(), "--print-command") {
 		t.Errorf("Run = %d, %v; want an error pointing to --print-command", code, err)
 	}
+	if RunSupported() != err {
+		t.Errorf("RunSupported = %v, want Run's error", RunSupported())
+	}
 }
