@@ -47,6 +47,11 @@ On SIGINT or SIGTERM every child gets shutdownRequested (it may checkpoint),
 then leaseLost, then EOF on stdin, and must exit; a second signal kills the
 children at once.
 
+On Windows there are no process groups or file locks: kcl local warns at
+start that a Ctrl-C in the console reaches the children too, that a child
+is killed without the processes it started, and that a second kcl local on
+the same checkpoint file goes undetected.
+
 A child that fails (cannot start, a wrong status, exits, no message within
 timeoutInSeconds, no SHARD_END checkpoint at a shard's end, no exit after
 EOF) is reported naming the shard, what was sent and what came back. The
