@@ -20,10 +20,6 @@ import (
 	"github.com/kclgo/mld/internal/launch"
 )
 
-func init() {
-	commands["daemon"] = command{"start the Java MultiLangDaemon with verified jars, forwarding Ctrl-C and SIGTERM", runDaemon}
-}
-
 const daemonUsage = `usage: kcl daemon [flags] [-p] kcl.properties
 
 Starts the KCL MultiLangDaemon (Java) for a properties file, as the version

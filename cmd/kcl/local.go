@@ -17,10 +17,6 @@ import (
 	"github.com/kclgo/mld/internal/stream"
 )
 
-func init() {
-	commands["local"] = command{"run a processor against a Kinesis stream on this machine, without Java (not for production)", runLocal}
-}
-
 const localUsage = `usage: kcl local [flags] -p kcl.properties
 
 Runs the record processor of kcl.properties against a Kinesis stream (AWS,
