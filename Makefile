@@ -6,7 +6,7 @@ BIN         ?= bin
 FUZZTIME    ?= 20s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint fuzz run demo bench install clean
+.PHONY: all build test lint cross fuzz run demo bench install clean
 
 all: build
 
@@ -14,8 +14,8 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## test: everything CI runs: lint, the race-enabled test suite, a short fuzz run
-test: lint
+## test: everything CI runs: lint, the cross-builds, the race-enabled test suite, a short fuzz run
+test: lint cross
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
@@ -25,6 +25,17 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+
+## cross: build every package for Linux, macOS and Windows on amd64 and arm64, and vet it for
+## macOS and Windows, test files included, so that no platform's build breaks unnoticed
+CROSS_TARGETS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+cross:
+	@for t in $(CROSS_TARGETS); do \
+		echo "GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -o /dev/null ./..."; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -o /dev/null ./... || exit 1; \
+	done
+	GOOS=darwin $(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
 
 ## fuzz: fuzz each decoder for FUZZTIME (go test -fuzz runs one target at a time)
 fuzz:

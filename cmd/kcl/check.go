@@ -12,10 +12,6 @@ import (
 	"github.com/kclgo/mld/internal/kclprops"
 )
 
-func init() {
-	commands["check"] = command{"check a kcl.properties file the way the MultiLangDaemon reads it", runCheck}
-}
-
 const checkUsage = `usage: kcl check [flags] kcl.properties
        kcl check [flags] -p kcl.properties
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -19,10 +20,6 @@ import (
 	"github.com/kclgo/mld/internal/launch"
 	"github.com/kclgo/mld/internal/local"
 )
-
-func init() {
-	commands["daemon"] = command{"start the Java MultiLangDaemon with verified jars, forwarding Ctrl-C and SIGTERM", runDaemon}
-}
 
 const daemonUsage = `usage: kcl daemon [flags] [-p] kcl.properties
 
@@ -58,6 +55,11 @@ processors shutdownRequested and ends them (set shutdownGraceMillis, whose
 2.x/3.x default of 0 gives them no time); Ctrl-C at a terminal does not
 reach the record processors directly. A second one kills java and its record
 processors at once.
+
+Windows has no process groups or POSIX signals, so there kcl daemon does
+not start java: it refuses before any download unless -print-command is
+given, and then prints the command (quoted for a POSIX shell, such as Git
+Bash) for you to start.
 
 The exit status is java's (128+N if signal N ended it), 1 if the daemon
 could not be started, 2 for a usage error and 130 if interrupted before java
@@ -122,6 +124,12 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 	v, list, o, code := jf.resolve(fs, "kcl daemon", stderr)
 	if code != 0 {
 		return code
+	}
+	// Said after the usage errors but before the jars are fetched, which
+	// may take minutes.
+	if err := launch.RunSupported(); err != nil && !*printCmd {
+		fmt.Fprintf(stderr, "kcl daemon: %s\n", strings.TrimPrefix(err.Error(), "launch: "))
+		return 1
 	}
 
 	props, err := kclprops.Load(path)
@@ -213,6 +221,9 @@ func runDaemon(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "cd %s && %s\n", launch.Quote([]string{wd}), launch.Quote(argv))
+		if runtime.GOOS == "windows" {
+			fmt.Fprintln(stderr, "kcl daemon: the command is quoted for a POSIX shell (Git Bash, WSL); cmd.exe and PowerShell quote differently")
+		}
 		return 0
 	}
 

@@ -17,10 +17,6 @@ import (
 	"github.com/kclgo/mld/internal/kclprops"
 )
 
-func init() {
-	commands["jars"] = command{"download and verify the Java daemon's jars for a KCL version", runJars}
-}
-
 const jarsUsage = `usage: kcl jars [flags]
 
 Puts the jars that run the KCL MultiLangDaemon into a local directory,

@@ -17,10 +17,6 @@ import (
 	"github.com/kclgo/mld/internal/stream"
 )
 
-func init() {
-	commands["local"] = command{"run a processor against a Kinesis stream on this machine, without Java (not for production)", runLocal}
-}
-
 const localUsage = `usage: kcl local [flags] -p kcl.properties
 
 Runs the record processor of kcl.properties against a Kinesis stream (AWS,
@@ -46,6 +42,11 @@ Logs and the children's stderr (prefixed "[shardId] ") go to stderr.
 On SIGINT or SIGTERM every child gets shutdownRequested (it may checkpoint),
 then leaseLost, then EOF on stdin, and must exit; a second signal kills the
 children at once.
+
+On Windows there are no process groups or file locks: kcl local warns at
+start that a Ctrl-C in the console reaches the children too, that a child
+is killed without the processes it started, and that a second kcl local on
+the same checkpoint file goes undetected.
 
 A child that fails (cannot start, a wrong status, exits, no message within
 timeoutInSeconds, no SHARD_END checkpoint at a shard's end, no exit after

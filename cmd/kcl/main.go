@@ -17,19 +17,27 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 )
 
-// command is one subcommand. Files other than this one add theirs to
-// commands in an init function. run returns the process exit status.
+// command is one subcommand. run returns the process exit status.
 type command struct {
+	name    string
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
-var commands = map[string]command{
-	"play":  {"play a MultiLangDaemon session against a processor, without Java or AWS", runPlay},
-	"bench": {"measure an SDK processor against a reference child, as ratios", runBench},
+// commands lists every subcommand, in the order of a project's life: get
+// the daemon running, run without it, then test and measure a processor.
+// "kcl help" prints them in this order.
+var commands = []command{
+	{"jars", "download and verify the Java daemon's jars for a KCL version", runJars},
+	{"check", "check a kcl.properties file the way the MultiLangDaemon reads it", runCheck},
+	{"daemon", "start the Java MultiLangDaemon with verified jars, forwarding Ctrl-C and SIGTERM", runDaemon},
+	{"local", "run a processor against a Kinesis stream on this machine, without Java (not for production)", runLocal},
+	{"put", "write records to a Kinesis stream (lines from stdin, or -n generated ones)", runPut},
+	{"play", "play a MultiLangDaemon session against a processor, without Java or AWS", runPlay},
+	{"bench", "measure an SDK processor against a reference child, as ratios", runBench},
 }
 
 func main() {
@@ -44,24 +52,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	cmd, ok := commands[args[0]]
-	if !ok {
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
+	if i < 0 {
 		fmt.Fprintf(stderr, "kcl: unknown command %q\n\n", args[0])
 		usage(stderr)
 		return 2
 	}
-	return cmd.run(args[1:], stdout, stderr)
+	return commands[i].run(args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: kcl <command> [arguments]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun \"kcl <command> -h\" for a command's flags.")
 }

@@ -20,10 +20,6 @@ import (
 	"github.com/kclgo/mld/internal/stream/producer"
 )
 
-func init() {
-	commands["put"] = command{"write records to a Kinesis stream (lines from stdin, or -n generated ones)", runPut}
-}
-
 const putUsage = `usage: kcl put [flags] [-p kcl.properties] < lines
        kcl put [flags] [-p kcl.properties] -n N
 

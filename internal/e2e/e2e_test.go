@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -273,9 +272,7 @@ func TestBadChildren(t *testing.T) {
 			}
 			for _, m := range pids {
 				pid, _ := strconv.Atoi(m[1])
-				if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
-					t.Errorf("a child (pid %d) is still there after kcl local exited: %v", pid, err)
-				}
+				checkGone(t, pid)
 			}
 		})
 	}

@@ -10,6 +10,11 @@ import (
 	"syscall"
 )
 
+// RunSupported returns nil: Run works on Unix. Elsewhere it says why Run
+// cannot start the daemon, so that a caller can say so before doing any
+// work.
+func RunSupported() error { return nil }
+
 // Run starts cmd in a process group of its own and waits for it, passing
 // on the signals that arrive on sigs:
 //

@@ -100,6 +100,11 @@ type shardInfo struct {
 func (d *Daemon) Run(ctx context.Context) error {
 	cfg := &d.cfg
 	log := cfg.Logger
+	for _, limit := range []string{procLimit, lockLimit} {
+		if limit != "" {
+			log.Warn(limit)
+		}
+	}
 	store, err := OpenStore(cfg.CheckpointFile)
 	if err != nil {
 		return err

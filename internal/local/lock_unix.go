@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// lockLimit is empty: lockFile works here.
+const lockLimit = ""
+
 // lockFile takes an exclusive advisory lock on path, creating it, and
 // returns its release, or errLocked if another process holds it. The kernel drops the lock when the process dies, so
 // a crash never leaves a stale lock behind.

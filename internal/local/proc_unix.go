@@ -7,6 +7,9 @@ import (
 	"syscall"
 )
 
+// procLimit is empty: process groups work here.
+const procLimit = ""
+
 // isolate puts the child in a process group of its own, so that a Ctrl-C
 // at the terminal reaches the daemon only, and the daemon decides how each
 // child ends (the shutdown sequence, or a kill).
