@@ -37,6 +37,7 @@ var commands = []command{
 	{"local", "run a processor against a Kinesis stream on this machine, without Java (not for production)", runLocal},
 	{"put", "write records to a Kinesis stream (lines from stdin, or -n generated ones)", runPut},
 	{"play", "play a MultiLangDaemon session against a processor, without Java or AWS", runPlay},
+	{"record", "run a processor, passing its lines through, and record the session for kcl play and kcltest", runRecord},
 	{"bench", "measure an SDK processor against a reference child, as ratios", runBench},
 }
 

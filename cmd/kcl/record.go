@@ -9,10 +9,6 @@ import (
 	"github.com/kclgo/mld/internal/record"
 )
 
-func init() {
-	commands["record"] = command{"run a processor, passing its lines through, and record the session for kcl play and kcltest", runRecord}
-}
-
 const recordUsage = `usage: kcl record [-o FILE] -- command [args...]
 
 Runs command, a record processor in any language, passing every line
