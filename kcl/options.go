@@ -187,7 +187,9 @@ func CallbackTimeout(d time.Duration) Option {
 // KeepStdout stops Main from moving file descriptor 1 to stderr. By default
 // Main keeps a private copy of stdout for protocol messages and points fd 1
 // at stderr, so that fmt.Println, the log package or a C library cannot write
-// into the protocol stream. Run never touches file descriptors.
+// into the protocol stream. On Windows the standard output handle is
+// pointed at stderr instead (SetStdHandle, and os.Stdout in Go). Run never
+// touches file descriptors.
 func KeepStdout() Option {
 	return func(c *config) error {
 		c.keepStdout = true
