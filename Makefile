@@ -6,7 +6,7 @@ BIN         ?= bin
 FUZZTIME    ?= 20s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint fuzz run demo bench install clean
+.PHONY: all build test lint fuzz run demo bench install clean jar-list
 
 all: build
 
@@ -47,6 +47,11 @@ bench:
 ## install: install the kcl command into GOBIN
 install:
 	$(GO) install ./cmd/kcl
+
+## jar-list: write internal/jars/lists/$(KCL).txt, the Maven runtime closure of that KCL version (needs mvn)
+jar-list:
+	@test -n "$(KCL)" || { echo "usage: make jar-list KCL=1.15.3"; exit 2; }
+	$(GO) run ./internal/cmd/jarlist -kcl $(KCL)
 
 clean:
 	rm -rf $(BIN)

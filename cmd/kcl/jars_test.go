@@ -146,7 +146,7 @@ func TestJarsFailures(t *testing.T) {
 			"kcl jars: com.example:nowhere:1.0: not found (HTTP 404 Not Found) at " + u + ": the coordinate is wrong in the jar list, or the repository or mirror does not have it\n"},
 		{"list without version", []string{"-list", list}, 2, "kcl jars: -list needs -kcl"},
 		{"no such list", []string{"-list", list + ".missing", "-kcl", "3.2.0"}, 1, "kcl jars: -list: open "},
-		{"unknown version", []string{"-kcl", "3.2.0"}, 2, "kcl jars: no built-in jar list for KCL 3.2.0 (built in: 1.9.3, 2.7.2, 3.1.3): give one with -list FILE -kcl 3.2.0"},
+		{"unknown version", []string{"-kcl", "3.2.0"}, 2, "kcl jars: no built-in jar list for KCL 3.2.0 (built in: 1.9.3, 1.15.3, 2.7.2, 3.1.3): give one with -list FILE -kcl 3.2.0"},
 		{"bad version", []string{"-kcl", "three"}, 2, "kcl jars: -kcl: bad KCL version \"three\""},
 		{"offline and repo", []string{"-offline", t.TempDir()}, 2, "kcl jars: -offline and -repo exclude each other"},
 		{"argument", []string{"3.1.3"}, 2, "kcl jars: unexpected argument \"3.1.3\": the version is given with -kcl"},
@@ -374,7 +374,7 @@ func TestJarsPartialVersion(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ kcl, want string }{
-		{"3.2", "kcl jars: no built-in jar list for KCL 3.2 (built in: 1.9.3, 2.7.2, 3.1.3): give one with -list FILE -kcl 3.2.0"},
+		{"3.2", "kcl jars: no built-in jar list for KCL 3.2 (built in: 1.9.3, 1.15.3, 2.7.2, 3.1.3): give one with -list FILE -kcl 3.2.0"},
 		{"4", "only majors 1, 2 and 3 exist"},
 	} {
 		if code, _, stderr := kclRun(append([]string{"jars", "-kcl", tc.kcl}, e.flags()...)...); code != 2 || !strings.Contains(stderr, tc.want) {

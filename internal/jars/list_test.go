@@ -39,7 +39,7 @@ func TestParseCoord(t *testing.T) {
 }
 
 func TestBuiltin(t *testing.T) {
-	if got, want := BuiltinVersions(), []string{"1.9.3", "2.7.2", "3.1.3"}; !cmp.Equal(got, want) {
+	if got, want := BuiltinVersions(), []string{"1.9.3", "1.15.3", "2.7.2", "3.1.3"}; !cmp.Equal(got, want) {
 		t.Errorf("BuiltinVersions() = %v, want %v", got, want)
 	}
 	for _, tc := range []struct {
@@ -48,6 +48,7 @@ func TestBuiltin(t *testing.T) {
 		first   string
 	}{
 		{"1.9.3", 26, "com.amazonaws:amazon-kinesis-client:1.9.3"},
+		{"1.15.3", 26, "com.amazonaws:amazon-kinesis-client:1.15.3"},
 		{"2.7.2", 79, "software.amazon.kinesis:amazon-kinesis-client-multilang:2.7.2"},
 		{"3.1.3", 79, "software.amazon.kinesis:amazon-kinesis-client-multilang:3.1.3"},
 	} {
