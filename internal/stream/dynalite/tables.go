@@ -150,3 +150,39 @@ func num(v types.AttributeValue) string {
 	}
 	return ""
 }
+
+// NewLease is a lease for a shard that no worker has read yet.
+type NewLease struct {
+	ShardID                        string
+	StartingHashKey, EndingHashKey string
+	Checkpoint                     string // TRIM_HORIZON or LATEST, as initialPositionInStream
+}
+
+// PutNewLeases writes the leases that a KCL worker's first shard sync
+// would create (1.14 and later, 2.x and 3.x): one per shard, unowned, checkpointed at the
+// initial position, with the shard's hash key range. A worker that finds
+// the lease table empty waits a random 1 to 30 seconds, in steps of 3, for
+// another worker to fill it before it does so itself; with the leases in
+// place it starts at once. A lease that exists is left as it is.
+func PutNewLeases(ctx context.Context, client *dynamodb.Client, table string, leases []NewLease) error {
+	for _, l := range leases {
+		_, err := client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(table),
+			Item: map[string]types.AttributeValue{
+				"leaseKey":                     &types.AttributeValueMemberS{Value: l.ShardID},
+				"leaseCounter":                 &types.AttributeValueMemberN{Value: "0"},
+				"ownerSwitchesSinceCheckpoint": &types.AttributeValueMemberN{Value: "0"},
+				"checkpoint":                   &types.AttributeValueMemberS{Value: l.Checkpoint},
+				"checkpointSubSequenceNumber":  &types.AttributeValueMemberN{Value: "0"},
+				"startingHashKey":              &types.AttributeValueMemberS{Value: l.StartingHashKey},
+				"endingHashKey":                &types.AttributeValueMemberS{Value: l.EndingHashKey},
+			},
+			ConditionExpression: aws.String("attribute_not_exists(leaseKey)"),
+		})
+		var exists *types.ConditionalCheckFailedException
+		if err != nil && !errors.As(err, &exists) {
+			return fmt.Errorf("dynalite: writing the lease of %s: %w", l.ShardID, err)
+		}
+	}
+	return nil
+}
