@@ -1,12 +1,13 @@
-# Every target works on a fresh machine with Go 1.26; nothing needs Java or AWS. run and the
-# end-to-end tests in test also need Node.js and npm (kinesalite is installed from npm on first use),
-# and the tests of the Python binding's processor need python3 with venv.
+# Every target works on a fresh machine with Go 1.26, and none needs AWS. run and the end-to-end
+# tests in test also need Node.js 20+ and npm (kinesalite and dynalite are installed from npm on
+# first use), and the tests of the Python binding's processor need python3 with venv. run-java and
+# the tests of the real daemon in test need Java 8+; test and jar-list also need Maven.
 GO          ?= go
 BIN         ?= bin
 FUZZTIME    ?= 20s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint fuzz run demo bench install clean jar-list
+.PHONY: all build test lint fuzz run run-java demo bench install clean jar-list
 
 all: build
 
@@ -34,6 +35,10 @@ fuzz:
 ## run: the whole pipeline on this machine: kinesalite, kcl put, kcl local and the sample processor
 run: build
 	$(GO) run ./internal/cmd/local-demo -bin $(BIN)
+
+## run-java: the same with the real Java MultiLangDaemon (KCL=3.1.3, 2.7.2 or 1.15.3); needs Java 8+
+run-java: build
+	$(GO) run ./internal/cmd/java-demo -bin $(BIN) $(if $(KCL),-kcl $(KCL))
 
 ## demo: play a complete daemon session against the sample processor (no Java, no AWS)
 demo: build
