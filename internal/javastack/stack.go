@@ -208,12 +208,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		jarDir = filepath.Join(cache, "kcl-go", "jars", v.String())
 	}
 	s.Lock = filepath.Join(cache, "kcl-go", "jars", jars.LockFile)
-	// Maven Central publishes amazon-kinesis-client-multilang 2.7.2 with
-	// no checksum file (and no POM): its jar can only be pinned in the lock
-	// file as first received, over HTTPS. Every other jar is verified.
-	allowMissing := v.String() == "2.7.2"
 	res, err := jars.Fetch(ctx, list, jars.Options{Dir: jarDir, Lock: s.Lock, Repo: os.Getenv("KCL_MAVEN_REPO"),
-		Progress: log, QuietCached: true, AllowMissingChecksum: allowMissing})
+		Progress: log, QuietCached: true})
 	if err != nil {
 		return nil, err
 	}
