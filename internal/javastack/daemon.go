@@ -137,8 +137,8 @@ var javaPID = regexp.MustCompile(`asking java \(pid (\d+)\)`)
 // passes it to java, whose shutdown hook sends every processor
 // shutdownRequested (a last checkpoint) and ends it. If that takes longer
 // than timeout, a second SIGTERM makes kcl daemon kill java and the
-// processors; if even that fails, the process groups of kcl daemon and
-// java are killed. It returns kcl daemon's exit status (java's), and an
+// processors; if that too takes longer than timeout, the process groups
+// of kcl daemon and java are killed. It returns kcl daemon's exit status (java's), and an
 // error if the graceful path did not end it. Later calls return the first
 // call's result.
 func (d *Daemon) Stop(timeout time.Duration) (int, error) {
@@ -160,7 +160,7 @@ func (d *Daemon) stop(timeout time.Duration) (int, error) {
 	select {
 	case <-d.exited:
 		return d.code, fmt.Errorf("javastack: the daemon did not stop within %v of SIGTERM; killed", timeout)
-	case <-time.After(10 * time.Second):
+	case <-time.After(timeout):
 	}
 	if m := javaPID.FindStringSubmatch(d.Output()); m != nil {
 		if pid, err := strconv.Atoi(m[1]); err == nil {
