@@ -1,12 +1,13 @@
-# Every target works on a fresh machine with Go 1.26; nothing needs Java or AWS. run and the
-# end-to-end tests in test also need Node.js and npm (kinesalite is installed from npm on first use),
-# and the tests of the Python binding's processor need python3 with venv.
+# Every target works on a fresh machine with Go 1.26, and none needs AWS. run and the end-to-end
+# tests in test also need Node.js 20+ and npm (kinesalite and dynalite are installed from npm on
+# first use), and the tests of the Python binding's processor need python3 with venv. run-java and
+# the tests of the real daemon in test need Java 8+; test and jar-list also need Maven.
 GO          ?= go
 BIN         ?= bin
 FUZZTIME    ?= 20s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build test lint cross fuzz run demo bench install clean
+.PHONY: all build test lint cross fuzz run run-java demo bench install clean jar-list
 
 all: build
 
@@ -46,6 +47,10 @@ fuzz:
 run: build
 	$(GO) run ./internal/cmd/local-demo -bin $(BIN)
 
+## run-java: the same with the real Java MultiLangDaemon (KCL=3.1.3, 2.7.2 or 1.15.3); needs Java 8+
+run-java: build
+	$(GO) run ./internal/cmd/java-demo -bin $(BIN) $(if $(KCL),-kcl $(KCL))
+
 ## demo: play a complete daemon session against the sample processor (no Java, no AWS)
 demo: build
 	$(BIN)/kcl play -- $(BIN)/sample-processor -checkpoint-every-records 5
@@ -58,6 +63,11 @@ bench:
 ## install: install the kcl command into GOBIN
 install:
 	$(GO) install ./cmd/kcl
+
+## jar-list: write internal/jars/lists/$(KCL).txt, the Maven runtime closure of that KCL version (needs mvn)
+jar-list:
+	@test -n "$(KCL)" || { echo "usage: make jar-list KCL=1.15.3"; exit 2; }
+	$(GO) run ./internal/cmd/jarlist -kcl $(KCL)
 
 clean:
 	rm -rf $(BIN)

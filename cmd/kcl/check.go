@@ -45,7 +45,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); fs.PrintDefaults() }
 	pfile := fs.String("p", "", "the properties file, as the daemon's -p (wins over a positional file)")
-	kclFlag := fs.String("kcl", "3.1.3", "the KCL version of the daemon: 3.5.1, 2.7.2, 1.9.3 (3 or 3.1 means 3.1.3, as for kcl jars and kcl daemon)")
+	kclFlag := fs.String("kcl", "3.1.3", "the KCL version of the daemon: 3.5.1, 2.7.2, 1.15.3 (3 or 3.1 means 3.1.3, 1 means 1.15.3, as for kcl jars and kcl daemon)")
 	effective := fs.Bool("effective", false, "also print the effective configuration")
 	asJSON := fs.Bool("json", false, "print problems (and the -effective configuration) as one JSON object")
 	pos, code := parseInterleaved(fs, args)

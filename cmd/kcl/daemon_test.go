@@ -447,7 +447,7 @@ func TestCheckProperties(t *testing.T) {
 }
 
 func TestDaemonPartialVersion(t *testing.T) {
-	for _, tc := range []struct{ kcl, version string }{{"3", "3.1.3"}, {"2", "2.7.2"}, {"1", "1.9.3"}} {
+	for _, tc := range []struct{ kcl, version string }{{"3", "3.1.3"}, {"2", "2.7.2"}, {"1", "1.15.3"}} {
 		t.Run(tc.kcl, func(t *testing.T) {
 			e := newDaemonEnv(t, tc.version, newFakeJava(t, "17", 0, "", "").release())
 			if tc.kcl == "3" {

@@ -20,9 +20,11 @@ import (
 const jarsUsage = `usage: kcl jars [flags]
 
 Puts the jars that run the KCL MultiLangDaemon into a local directory,
-verified, for kcl daemon or for java -cp. The jar list of KCL 1.9.3, 2.7.2
-and 3.1.3 is built in; -list reads one for another version, in the same
-format (one groupId:artifactId:version[:classifier] per line).
+verified, for kcl daemon or for java -cp. The jar lists of KCL 1.9.3,
+1.15.3, 2.7.2 and 3.1.3 are built in (-kcl 1 means 1.15.3); -list reads one
+for another version, in the same format: one
+groupId:artifactId:version[:classifier] per line, optionally followed by
+sha256:HEX, which pins a jar whose repository publishes no checksum.
 
 Jars are downloaded in parallel from a Maven repository, or copied from an
 offline directory, and checked against the strongest checksum the repository

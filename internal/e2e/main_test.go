@@ -4,10 +4,12 @@
 // as a separate process. Small misbehaving children are this test binary,
 // run again with "e2e-child" as its first argument. The processors in
 // testdata/bindings, written with the official Python and Node.js
-// bindings, run under kcl play and kcl local as they are.
+// bindings, run under kcl play and kcl local as they are. The real Java
+// MultiLangDaemon of KCL 3.1.3, 2.7.2 and 1.15.3 runs the sample processor
+// through internal/javastack.
 //
-// Without Node.js (or, for the Python binding, python3 with venv) the
-// tests are skipped, unless the CI environment variable is set, in which
+// Without Node.js (or, for the Python binding, python3 with venv; for the
+// Java daemon, java) the tests are skipped, unless the CI environment variable is set, in which
 // case they fail.
 package e2e
 

@@ -166,7 +166,7 @@ func Fetch(ctx context.Context, l *List, o Options) (*Result, error) {
 	}
 	removeStale(dir, time.Now())
 
-	f := &fetcher{dir: dir, lock: lock, src: src, recheck: recheck, caller: ctx, o: &o, prog: prog}
+	f := &fetcher{dir: dir, lock: lock, src: src, recheck: recheck, caller: ctx, o: &o, prog: prog, list: l}
 	res := &Result{Dir: dir, Jars: make([]Jar, len(l.Jars))}
 	errs := make([]error, len(l.Jars))
 	wctx, cancel := context.WithCancel(ctx)
@@ -246,6 +246,7 @@ type fetcher struct {
 	caller context.Context
 	o      *Options
 	prog   *progress
+	list   *List
 }
 
 // one makes sure one jar is in place and verified.
@@ -349,9 +350,13 @@ func (f *fetcher) cachedMismatch(c Coord, path, want string, sums map[string]str
 	return e
 }
 
-// published returns the source's checksum for c. With
-// AllowMissingChecksum, a missing one is reported and yields an empty sum.
+// published returns the checksum to verify c against: its pin in the
+// jar list if it has one, else the source's. With AllowMissingChecksum, a
+// missing one is reported and yields an empty sum.
 func (f *fetcher) published(ctx context.Context, c Coord) (published, error) {
+	if pin, ok := f.list.SHA256[c]; ok {
+		return published{algo: "sha256", sum: pin, from: "the pin in " + f.list.Name}, nil
+	}
 	p, err := f.src.checksum(ctx, c)
 	if errors.Is(err, ErrNoChecksum) {
 		if f.o.AllowMissingChecksum {

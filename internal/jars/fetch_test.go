@@ -284,6 +284,40 @@ func TestFetchAllowMissingChecksum(t *testing.T) {
 	}
 }
 
+// A jar that the list pins needs no checksum file, and must match the pin.
+func TestFetchPinned(t *testing.T) {
+	c := small.Jars[0]
+	good := jarstest.Checksum(jarstest.Content(c), "sha256")
+	for _, tc := range []struct {
+		name, pin string
+		err       error
+	}{
+		{"matches", good, nil},
+		{"differs", strings.Repeat("0", 64), jars.ErrChecksum},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := jarstest.NewRepo(t)
+			repo.Add(c, jarstest.Content(c)) // no checksum files
+			e := newEnv(t)
+			_, err := jars.Fetch(context.Background(), mustList("pinned", c.String()+" sha256:"+tc.pin), e.opts(repo.URL()))
+			if tc.err == nil && err != nil || tc.err != nil && !errors.Is(err, tc.err) {
+				t.Fatalf("Fetch = %v, want %v", err, tc.err)
+			}
+			if tc.err != nil {
+				if !strings.Contains(err.Error(), "the pin in pinned: sha256:"+tc.pin) {
+					t.Errorf("Fetch = %v, want the pin named", err)
+				}
+				e.checkFiles(t)
+				return
+			}
+			e.checkFiles(t, c)
+			if s, _ := e.readLock(t).Sum(c); s != good {
+				t.Errorf("lock has %q for the pinned jar, want its hash", s)
+			}
+		})
+	}
+}
+
 func TestFetchNotFound(t *testing.T) {
 	repo := jarstest.NewRepo(t, small.Jars...)
 	missing := small.Jars[2]

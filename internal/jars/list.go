@@ -3,6 +3,7 @@ package jars
 import (
 	"bytes"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"slices"
@@ -82,13 +83,19 @@ func (c Coord) RepoPath() string {
 type List struct {
 	Name string  // where the list came from, for messages
 	Jars []Coord // in file order, which is also the classpath order
+	// SHA256 pins jars to a SHA-256 (lower-case hex) given in the list,
+	// for jars whose repository publishes no checksum: Fetch checks them
+	// against the pin instead.
+	SHA256 map[Coord]string
 }
 
-// ParseList reads a jar list: one coordinate per line, blank lines and lines
-// starting with '#' ignored. A coordinate listed twice, or two coordinates
-// that would share a file name in the flat cache directory, are errors.
+// ParseList reads a jar list: one coordinate per line, optionally followed
+// by sha256:<64 hex digits>, the jar's pinned SHA-256; blank lines and
+// lines starting with '#' are ignored. A coordinate listed twice, or two
+// coordinates that would share a file name in the flat cache directory,
+// are errors.
 func ParseList(name string, data []byte) (*List, error) {
-	l := &List{Name: name}
+	l := &List{Name: name, SHA256: map[Coord]string{}}
 	seen := map[string]int{}  // coordinate -> line
 	files := map[string]int{} // file name -> line
 	for i, line := range bytes.Split(data, []byte("\n")) {
@@ -97,9 +104,17 @@ func ParseList(name string, data []byte) (*List, error) {
 		if s == "" || strings.HasPrefix(s, "#") {
 			continue
 		}
-		c, err := ParseCoord(s)
+		fields := strings.Fields(s)
+		c, err := ParseCoord(fields[0])
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", name, n, strings.TrimPrefix(err.Error(), "jars: "))
+		}
+		if len(fields) > 1 {
+			sum, ok := strings.CutPrefix(fields[1], "sha256:")
+			if b, err := hex.DecodeString(sum); !ok || err != nil || len(b) != 32 || len(fields) > 2 {
+				return nil, fmt.Errorf("%s:%d: %q after %s: want sha256:<64 hex digits>, or nothing", name, n, strings.Join(fields[1:], " "), c)
+			}
+			l.SHA256[c] = strings.ToLower(sum)
 		}
 		if prev, ok := seen[c.String()]; ok {
 			return nil, fmt.Errorf("%s:%d: %s is already listed on line %d", name, n, c, prev)

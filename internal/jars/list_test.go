@@ -39,7 +39,7 @@ func TestParseCoord(t *testing.T) {
 }
 
 func TestBuiltin(t *testing.T) {
-	if got, want := BuiltinVersions(), []string{"1.9.3", "2.7.2", "3.1.3"}; !cmp.Equal(got, want) {
+	if got, want := BuiltinVersions(), []string{"1.9.3", "1.15.3", "2.7.2", "3.1.3"}; !cmp.Equal(got, want) {
 		t.Errorf("BuiltinVersions() = %v, want %v", got, want)
 	}
 	for _, tc := range []struct {
@@ -48,6 +48,7 @@ func TestBuiltin(t *testing.T) {
 		first   string
 	}{
 		{"1.9.3", 26, "com.amazonaws:amazon-kinesis-client:1.9.3"},
+		{"1.15.3", 26, "com.amazonaws:amazon-kinesis-client:1.15.3"},
 		{"2.7.2", 79, "software.amazon.kinesis:amazon-kinesis-client-multilang:2.7.2"},
 		{"3.1.3", 79, "software.amazon.kinesis:amazon-kinesis-client-multilang:3.1.3"},
 	} {
@@ -75,6 +76,9 @@ func TestParseListErrors(t *testing.T) {
 		{"bad", "a:b:1\nnot a coordinate\n", "l.txt:2: bad coordinate"},
 		{"twice", "a:b:1\n\na:b:1\n", "l.txt:3: a:b:1 is already listed on line 1"},
 		{"same file", "a:b:1\nc:b:1\n", "l.txt:2: c:b:1 has the same file name, b-1.jar, as line 1"},
+		{"bad pin", "a:b:1 sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709\n", `l.txt:1: "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709" after a:b:1: want sha256:<64 hex digits>, or nothing`},
+		{"short pin", "a:b:1 sha256:abcd\n", "want sha256:<64 hex digits>"},
+		{"more after the pin", "a:b:1 sha256:" + strings.Repeat("ab", 32) + " x\n", "want sha256:<64 hex digits>"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseList("l.txt", []byte(tc.data))
@@ -90,6 +94,25 @@ func TestParseListErrors(t *testing.T) {
 	want := []Coord{{"a", "b", "1", ""}, {"c", "d", "2", "x"}}
 	if diff := cmp.Diff(want, l.Jars); diff != "" {
 		t.Errorf("ParseList: jars (-want +got):\n%s", diff)
+	}
+
+	pin := strings.Repeat("AB", 32)
+	l, err = ParseList("l.txt", []byte("a:b:1\tsha256:"+pin+"\nc:d:2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[Coord]string{{"a", "b", "1", ""}: strings.ToLower(pin)}, l.SHA256); diff != "" {
+		t.Errorf("ParseList: pins (-want +got):\n%s", diff)
+	}
+}
+
+// Maven Central publishes amazon-kinesis-client-multilang 2.7.2 with no
+// checksum file, so the built-in list pins it.
+func TestBuiltinPins(t *testing.T) {
+	l, _ := Builtin("2.7.2")
+	c := Coord{"software.amazon.kinesis", "amazon-kinesis-client-multilang", "2.7.2", ""}
+	if got := l.SHA256[c]; got != "dd21cf2af784bd857d190334685b8ac1e49088a53f7e20029b950f58d82fa4ed" {
+		t.Errorf("the 2.7.2 list pins %s to %q", c, got)
 	}
 }
 

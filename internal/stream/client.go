@@ -1,7 +1,9 @@
 // Package stream is the Kinesis side of the tools: the client that kcl
 // local, kcl put and the tests make for AWS or an emulator. Its
 // subpackages write records (producer), fake the service in memory for
-// tests (kinesisfake) and run the kinesalite emulator (kinesalite).
+// tests (kinesisfake), run the kinesalite emulator (kinesalite), put an
+// HTTP/2 front on it for the Java daemon's Kinesis client (h2c), and run
+// dynalite, a DynamoDB emulator for the daemon's leases (dynalite).
 package stream
 
 import (
